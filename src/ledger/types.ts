@@ -1,0 +1,109 @@
+// The durable delivery ledger. SQLite and PostgreSQL implement the same interface; the rest of
+// the service knows nothing of SQL.
+import type { KnackRecord } from '../clients/knack/types.js'
+
+export const DELIVERY_STATUSES = ['queued', 'sending', 'esb_accepted', 'sent', 'skipped', 'failed', 'dead'] as const
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number]
+/** Still owed work: these block later activities of the same service request. */
+export const PENDING_STATUSES: readonly DeliveryStatus[] = ['queued', 'sending', 'esb_accepted', 'failed']
+export const FINAL_STATUSES: readonly DeliveryStatus[] = ['sent', 'skipped', 'dead']
+
+export type DeliverySource = 'webhook' | 'resend' | 'sweep' | 'retry'
+
+export interface Delivery {
+  id: number
+  app: string
+  recordId: string
+  srNumber: string
+  atdActivityId: number
+  /** sha256 of the validated activity content (status excluded). */
+  contentHash: string
+  source: DeliverySource
+  /** The Knack record as received; the message is built from it at send time. */
+  record: KnackRecord
+  status: DeliveryStatus
+  attempts: number
+  nextAttemptAt: Date
+  leaseUntil: Date | null
+  lastError: string | null
+  /** The ESB's answer body when it accepted (trimmed). */
+  esbResponse: string | null
+  /** Set once the ESB accepted: from then on only the Knack update is retried. */
+  esbAcceptedAt: Date | null
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface Attempt {
+  deliveryId: number
+  n: number
+  step: 'esb' | 'knack' | 'build'
+  outcome: string
+  detail: string | null
+  startedAt: Date
+  finishedAt: Date
+}
+
+export interface NewDelivery {
+  app: string
+  recordId: string
+  srNumber: string
+  atdActivityId: number
+  contentHash: string
+  source: DeliverySource
+  record: KnackRecord
+}
+
+export type EnqueueMode =
+  /** webhook/sweep: any earlier delivery of the same app, record and content is returned instead. */
+  | 'once'
+  /** resend: only a pending delivery of the same content is returned; otherwise a new one. */
+  | 'resend'
+
+export interface EnqueueResult {
+  delivery: Delivery
+  created: boolean
+}
+
+export interface ListFilter {
+  app?: string | undefined
+  status?: DeliveryStatus | undefined
+  limit: number
+}
+
+export interface Ledger {
+  /** Idempotent insert, atomic across processes: a 'created' result is on disk when it resolves. */
+  enqueue(input: NewDelivery, mode: EnqueueMode, now: Date): Promise<EnqueueResult>
+  /** Take up to `limit` due deliveries, at most one per (app, sr_number) and only the earliest
+   *  pending one of each, and lease them to `owner` until now+leaseMs. Claimable: queued/failed/
+   *  esb_accepted with next_attempt_at <= now and no live lease, and sending with an expired lease.
+   *  A queued/failed/sending row becomes 'sending'; esb_accepted stays esb_accepted. */
+  claim(owner: string, limit: number, leaseMs: number, now: Date): Promise<Delivery[]>
+  /** Release every lease held by owners other than `owner` (single-process stores after a crash). */
+  releaseForeignLeases(owner: string): Promise<number>
+  /** Record the ESB's yes before Knack is touched. */
+  markEsbAccepted(id: number, esbResponse: string, now: Date): Promise<void>
+  /** Final or waiting state after an attempt; clears the lease. */
+  finish(id: number, update: FinishUpdate): Promise<void>
+  addAttempt(attempt: Attempt): Promise<void>
+  get(id: number): Promise<Delivery | undefined>
+  attempts(id: number): Promise<Attempt[]>
+  list(filter: ListFilter): Promise<Delivery[]>
+  /** Put a failed/dead delivery back in the queue now; false when it is in another status. */
+  requeue(id: number, now: Date): Promise<boolean>
+  countByStatus(): Promise<Record<DeliveryStatus, number>>
+  /** Oldest createdAt among pending deliveries, or null. */
+  oldestPending(): Promise<Date | null>
+  /** Earliest next_attempt_at among claimable rows (for the worker's sleep), or null. */
+  nextDueAt(): Promise<Date | null>
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+export interface FinishUpdate {
+  status: DeliveryStatus
+  attempts: number
+  nextAttemptAt?: Date | undefined
+  lastError?: string | null | undefined
+  now: Date
+}
