@@ -1,0 +1,106 @@
+// buildApp(config, deps): the whole service as a Fastify instance, without listening. Tests, the
+// sandbox and production differ only in the deps they pass.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { Logger } from 'pino'
+import type { EsbClient } from './clients/esb/types.js'
+import type { KnackClient } from './clients/knack/types.js'
+import type { Config } from './config/types.js'
+import { createIntake, type Intake } from './intake/intake.js'
+import { createSweeper, type Sweeper } from './intake/sweep.js'
+import type { Ledger } from './ledger/types.js'
+import { createLogger } from './observability/logger.js'
+import { createMetrics, type Metrics } from './observability/metrics.js'
+import { createReadiness } from './observability/readiness.js'
+import { createScheduler } from './worker/scheduler.js'
+import type { RouteContext } from './routes/context.js'
+import { deliveryRoutes } from './routes/deliveries.js'
+import { installErrorHandler } from './routes/error-handler.js'
+import { healthRoutes } from './routes/health.js'
+import { openapiRoutes } from './routes/openapi.js'
+import { recordRoutes } from './routes/records.js'
+import { sweepRoutes } from './routes/sweeps.js'
+import { webhookRoutes } from './routes/webhooks.js'
+import { createWorker, type Worker } from './worker/worker.js'
+
+export interface AppDeps {
+  ledger: Ledger
+  knack: KnackClient
+  esb: EsbClient
+  clock?: () => Date
+  logger?: Logger
+  metrics?: Metrics
+  /** false: no background worker (tests that only look at intake). */
+  startWorker?: boolean
+}
+
+export interface Service {
+  worker: Worker
+  intake: Intake
+  sweeper: Sweeper
+  metrics: Metrics
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    service: Service
+  }
+}
+
+/** Webhook bodies are single records: 1 MiB is far above any real one. */
+const BODY_LIMIT = 1024 * 1024
+
+export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyInstance> {
+  const clock = deps.clock ?? (() => new Date())
+  const logger = deps.logger ?? createLogger({ level: config.logLevel })
+  const metrics = deps.metrics ?? createMetrics()
+  metrics.watchLedger(deps.ledger, clock)
+
+  const app = Fastify({
+    // pino's Logger is a FastifyBaseLogger; naming the base type keeps FastifyInstance's default generics.
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: true
+  })
+
+  const worker = createWorker(
+    { ledger: deps.ledger, knack: deps.knack, esb: deps.esb, apps: config.apps, clock, logger, metrics, retryScheduleMs: config.retryScheduleMs },
+    { concurrency: config.workerConcurrency, leaseMs: config.leaseMs }
+  )
+  const intake = createIntake({ ledger: deps.ledger, knack: deps.knack, clock, wake: worker.wake })
+  const sweeper = createSweeper({ knack: deps.knack, intake, ledger: deps.ledger, whenIdle: worker.whenIdle, logger, metrics })
+  const scheduler = createScheduler({ apps: config.apps, sweeper, intervalMs: config.sweepIntervalMs, logger })
+  app.decorate('service', { worker, intake, sweeper, metrics })
+
+  const ctx: RouteContext = {
+    config, ledger: deps.ledger, knack: deps.knack, intake, sweeper, metrics, clock,
+    wakeWorker: worker.wake,
+    readiness: createReadiness({ config, ledger: deps.ledger, clock, metrics })
+  }
+  installErrorHandler(app)
+  await app.register(healthRoutes, ctx)
+  await app.register(openapiRoutes)
+  await app.register(webhookRoutes, ctx)
+  await app.register(recordRoutes, ctx)
+  await app.register(sweepRoutes, ctx)
+  await app.register(deliveryRoutes, ctx)
+
+  app.addHook('onReady', async () => {
+    // A single-process SQLite store owns every lease: rows a crash left 'sending' resume now.
+    if (config.databaseUrl.startsWith('sqlite:')) {
+      const released = await deps.ledger.releaseForeignLeases(worker.owner)
+      if (released > 0) logger.warn({ released }, 'resuming deliveries left in flight by an earlier process')
+    }
+    if (deps.startWorker !== false) worker.start()
+    scheduler.start()
+  })
+  app.addHook('onClose', async () => {
+    scheduler.stop()
+    await worker.stop(SHUTDOWN_GRACE_MS)
+    await Promise.allSettled([deps.knack.close(), deps.esb.close()])
+    await deps.ledger.close()
+  })
+  return app
+}
+
+/** In-flight deliveries get this long to finish on shutdown; leases cover the rest. */
+const SHUTDOWN_GRACE_MS = 10_000

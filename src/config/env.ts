@@ -1,0 +1,244 @@
+// The environment, read once: an optional `.env` file in the working directory under the real
+// environment (a variable already set is never overwritten), checked by env-schema for types and
+// defaults, then by the rules JSON schema cannot say well (durations, URLs). Every problem
+// becomes one line naming the variable; secret values never appear in a message.
+import envSchema from 'env-schema'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseEnv } from 'node:util'
+import { ConfigInvalid } from '../errors.js'
+import { parseDuration, parseDurationList } from './duration.js'
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+const ENV_SCHEMA = {
+  type: 'object',
+  properties: {
+    KNACK_APP_ID: { type: 'string' },
+    KNACK_API_KEY: { type: 'string' },
+    KNACK_API_URL: { type: 'string', default: 'https://api.knack.com/v1' },
+    ESB_ENDPOINT: { type: 'string' },
+    ESB_CERT: { type: 'string', default: 'certs/esb.cert' },
+    ESB_KEY: { type: 'string', default: 'certs/esb.pem' },
+    ESB_CA: { type: 'string' },
+    ESB_TIMEOUT: { type: 'string', default: '30s' },
+    WEBHOOK_SECRET: { type: 'string' },
+    ADMIN_TOKEN: { type: 'string' },
+    DATABASE_URL: {
+      type: 'string',
+      default: 'sqlite:data/knack311.sqlite',
+      pattern: '^(sqlite:.+|postgres(ql)?://.+)$'
+    },
+    RETRY_SCHEDULE: { type: 'string', default: '30s,2m,10m,30m,1h,2h,4h,8h' },
+    KNACK_RATE_LIMIT: { type: 'number', exclusiveMinimum: 0, default: 10 },
+    SWEEP_INTERVAL: { type: 'string' },
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 3000 },
+    HOST: { type: 'string', default: '0.0.0.0' },
+    LOG_LEVEL: { type: 'string', enum: LOG_LEVELS, default: 'info' },
+    LEASE_DURATION: { type: 'string', default: '2m' },
+    WORKER_CONCURRENCY: { type: 'integer', minimum: 1, default: 16 },
+    APPS_DIR: { type: 'string', default: 'config/apps' }
+  }
+} as const
+
+export type EnvName = keyof typeof ENV_SCHEMA.properties
+const ENV_NAMES = Object.keys(ENV_SCHEMA.properties) as EnvName[]
+
+/** Never echoed in a message. */
+const SECRET_NAMES: ReadonlySet<string> = new Set(['KNACK_APP_ID', 'KNACK_API_KEY', 'WEBHOOK_SECRET', 'ADMIN_TOKEN'])
+
+/** What a value failing the JSON schema should have been (env-schema's own texts are Ajv's). */
+const SCHEMA_RULES: Partial<Record<EnvName, string>> = {
+  DATABASE_URL: 'is not sqlite:<path>, sqlite::memory: or postgres://…',
+  KNACK_RATE_LIMIT: 'is not a number above 0 (requests per second)',
+  PORT: 'is not a whole number from 0 to 65535',
+  LOG_LEVEL: `is not one of ${LOG_LEVELS.join(', ')}`,
+  WORKER_CONCURRENCY: 'is not a whole number of 1 or more'
+}
+
+interface RawEnv {
+  KNACK_APP_ID?: string
+  KNACK_API_KEY?: string
+  KNACK_API_URL: string
+  ESB_ENDPOINT?: string
+  ESB_CERT: string
+  ESB_KEY: string
+  ESB_CA?: string
+  ESB_TIMEOUT: string
+  WEBHOOK_SECRET?: string
+  ADMIN_TOKEN?: string
+  DATABASE_URL: string
+  RETRY_SCHEDULE: string
+  KNACK_RATE_LIMIT: number
+  SWEEP_INTERVAL?: string
+  PORT: number
+  HOST: string
+  LOG_LEVEL: LogLevel
+  LEASE_DURATION: string
+  WORKER_CONCURRENCY: number
+  APPS_DIR: string
+}
+
+/** The environment's settings, typed; paths are as written (relative to the working directory). */
+export interface EnvSettings {
+  knackAppId?: string | undefined
+  knackApiKey?: string | undefined
+  knackApiUrl: string
+  esbEndpoint?: string | undefined
+  esbCert: string
+  esbKey: string
+  esbCa?: string | undefined
+  esbTimeoutMs: number
+  webhookSecret?: string | undefined
+  adminToken?: string | undefined
+  databaseUrl: string
+  retryScheduleMs: number[]
+  knackRateLimit: number
+  sweepIntervalMs?: number | undefined
+  port: number
+  host: string
+  logLevel: LogLevel
+  leaseMs: number
+  workerConcurrency: number
+  appsDir: string
+  /** Every variable set (the .env file's under the real ones), empty ones left out: app files name credential variables from here. */
+  vars: Record<string, string>
+}
+
+export interface ReadEnvOptions {
+  /** Where `.env` is looked for; default process.cwd(). */
+  cwd?: string | undefined
+  /** Variables this use of the service cannot do without. */
+  required?: readonly EnvName[] | undefined
+}
+
+/** Read and check the environment. Throws ConfigInvalid with one line naming each bad variable. */
+export function readEnv(env: NodeJS.ProcessEnv, opts: ReadEnvOptions = {}): EnvSettings {
+  const vars = mergeDotenv(env, opts.cwd ?? process.cwd())
+  const problems = new Map<EnvName, string>()
+  for (const name of opts.required ?? []) {
+    if (vars[name] === undefined) problems.set(name, 'is required but not set')
+  }
+
+  let raw: RawEnv | undefined
+  try {
+    // env: false: the caller's env (already merged with .env) is the only source.
+    raw = envSchema<RawEnv>({ schema: ENV_SCHEMA, data: { ...vars }, env: false, dotenv: false })
+  } catch (err) {
+    for (const name of schemaFailures(err)) {
+      if (!problems.has(name)) problems.set(name, `${show(name, vars[name])} ${SCHEMA_RULES[name] ?? 'is not valid'}`)
+    }
+  }
+
+  // The rules below read the text itself, so they run (and report) even when the schema failed.
+  const text = (name: EnvName): string | undefined => vars[name] ?? defaultOf(name)
+  const check = <T>(name: EnvName, read: (value: string) => T): T | undefined => {
+    const value = text(name)
+    if (value === undefined) return undefined
+    try {
+      return read(value)
+    } catch (err) {
+      if (!problems.has(name)) problems.set(name, (err as Error).message)
+      return undefined
+    }
+  }
+  const positive = (value: string): number => {
+    const ms = parseDuration(value)
+    if (ms <= 0) throw new Error(`${JSON.stringify(value)} must be longer than zero`)
+    return ms
+  }
+  const knackApiUrl = check('KNACK_API_URL', (v) => httpUrl(v, ['http:', 'https:']))
+  const esbEndpoint = check('ESB_ENDPOINT', (v) => httpUrl(v, ['https:']))
+  const esbTimeoutMs = check('ESB_TIMEOUT', positive)
+  const retryScheduleMs = check('RETRY_SCHEDULE', parseDurationList)
+  const sweepIntervalMs = check('SWEEP_INTERVAL', positive)
+  const leaseMs = check('LEASE_DURATION', positive)
+  if (problems.size > 0 || raw === undefined) throw configInvalid(problems)
+
+  return {
+    knackAppId: raw.KNACK_APP_ID,
+    knackApiKey: raw.KNACK_API_KEY,
+    knackApiUrl: knackApiUrl ?? raw.KNACK_API_URL,
+    esbEndpoint,
+    esbCert: raw.ESB_CERT,
+    esbKey: raw.ESB_KEY,
+    esbCa: raw.ESB_CA,
+    esbTimeoutMs: esbTimeoutMs ?? 0,
+    webhookSecret: raw.WEBHOOK_SECRET,
+    adminToken: raw.ADMIN_TOKEN,
+    databaseUrl: raw.DATABASE_URL,
+    retryScheduleMs: retryScheduleMs ?? [],
+    knackRateLimit: raw.KNACK_RATE_LIMIT,
+    sweepIntervalMs,
+    port: raw.PORT,
+    host: raw.HOST,
+    logLevel: raw.LOG_LEVEL,
+    leaseMs: leaseMs ?? 0,
+    workerConcurrency: raw.WORKER_CONCURRENCY,
+    appsDir: raw.APPS_DIR,
+    vars
+  }
+}
+
+function defaultOf(name: EnvName): string | undefined {
+  const value = (ENV_SCHEMA.properties[name] as { default?: unknown }).default
+  return typeof value === 'string' ? value : undefined
+}
+
+/** `.env` in cwd under env: a variable already set wins. Empty values count as not set. */
+function mergeDotenv(env: NodeJS.ProcessEnv, cwd: string): Record<string, string> {
+  const path = join(cwd, '.env')
+  let fromFile: NodeJS.Dict<string> = {}
+  try {
+    // parseEnv is the parser behind process.loadEnvFile, without writing into process.env.
+    fromFile = parseEnv(readFileSync(path, 'utf8'))
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code !== 'ENOENT') throw new ConfigInvalid(`.env: cannot read ${path} (${code ?? (err as Error).message})`)
+  }
+  const vars: Record<string, string> = {}
+  for (const source of [fromFile, env]) {
+    for (const [name, value] of Object.entries(source)) {
+      if (value !== undefined && value.trim() !== '') vars[name] = value.trim()
+    }
+  }
+  return vars
+}
+
+function httpUrl(text: string, protocols: string[]): string {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new Error(`${JSON.stringify(text)} is not a URL`)
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new Error(`${JSON.stringify(text)} must be an ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL`)
+  }
+  return text.replace(/\/+$/, '')
+}
+
+/** Which variables Ajv rejected, in the order of the schema. */
+function schemaFailures(err: unknown): EnvName[] {
+  const errors = (err as { errors?: Array<{ instancePath?: string }> }).errors
+  if (!Array.isArray(errors)) throw err
+  const names = new Set(errors.map((e) => (e.instancePath ?? '').replace(/^\//, '')))
+  return ENV_NAMES.filter((name) => names.has(name))
+}
+
+/** A value fit for a message: secrets hidden, a database URL cut at its scheme (it may hold a password). */
+function show(name: string, value: string | undefined): string {
+  if (value === undefined) return 'value'
+  if (SECRET_NAMES.has(name)) return 'value'
+  if (name === 'DATABASE_URL') {
+    const colon = value.indexOf(':')
+    return JSON.stringify(colon === -1 ? value : `${value.slice(0, colon + 1)}…`)
+  }
+  return JSON.stringify(value)
+}
+
+function configInvalid(problems: Map<EnvName, string>): Error {
+  const ordered = ENV_NAMES.filter((name) => problems.has(name)).map((name) => `${name}: ${problems.get(name) ?? ''}`)
+  return new ConfigInvalid(ordered.join('; '))
+}

@@ -1,0 +1,34 @@
+// The real outbound parts for a Config: the ledger, the Knack client, the ESB client, each wired
+// to the metrics. server.ts and the CLI use this; tests and the sandbox may build their own.
+import type { Logger } from 'pino'
+import { createEsbClient } from './clients/esb/esb-client.js'
+import { createKnackClient } from './clients/knack/client.js'
+import type { Config } from './config/types.js'
+import { openLedger } from './ledger/open.js'
+import type { Metrics } from './observability/metrics.js'
+import type { AppDeps } from './app.js'
+
+export async function createDeps(config: Config, logger: Logger, metrics: Metrics): Promise<AppDeps> {
+  const ledger = await openLedger(config.databaseUrl, { logger })
+  const knack = createKnackClient({
+    baseUrl: config.knackApiUrl,
+    rateLimit: config.knackRateLimit,
+    logger,
+    observe: {
+      request: (method, route, status, seconds) => metrics.knackRequests.observe({ method, route, status: String(status) }, seconds),
+      rateLimited: (appId) => metrics.knackRateLimited.inc({ app_id: appId }),
+      limiterWait: (appId, ms) => metrics.knackLimiterWaitSeconds.inc({ app_id: appId }, ms / 1000),
+      planRemaining: (appId, n) => metrics.knackPlanRemaining.set({ app_id: appId }, n)
+    }
+  })
+  const esb = createEsbClient({
+    endpoint: config.esb.endpoint,
+    cert: config.esb.cert,
+    key: config.esb.key,
+    ca: config.esb.ca,
+    timeoutMs: config.esb.timeoutMs,
+    logger,
+    observe: { request: (status, seconds) => metrics.esbRequests.observe({ status: String(status) }, seconds) }
+  })
+  return { ledger, knack, esb, logger, metrics }
+}

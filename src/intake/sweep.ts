@@ -1,0 +1,102 @@
+// A sweep: every ready record of an app's view, page by page, through intake. A sweep asked for
+// while one of the same app runs joins it instead of reading Knack twice.
+import type { Logger } from 'pino'
+import type { KnackClient } from '../clients/knack/types.js'
+import type { AppConfig } from '../config/types.js'
+import type { DeliveryStatus, Ledger } from '../ledger/types.js'
+import type { Metrics } from '../observability/metrics.js'
+import type { Intake } from './intake.js'
+
+export type SweepTrigger = 'http' | 'schedule' | 'nightly' | 'cli'
+
+export interface SweepSummary {
+  app: string
+  found: number
+  queued: number
+  duplicates: number
+  /** Records the ready filter returned that failed validation: queued to end dead with a reason. */
+  invalid: number
+  /** True when this call joined a sweep already running for the app. */
+  joined: boolean
+  startedAt: string
+  finishedAt: string
+}
+
+export interface SweepWaitResult {
+  /** Deliveries of this sweep by status once the worker settled, or at the deadline. */
+  outcomes: Partial<Record<DeliveryStatus, number>>
+  settled: boolean
+}
+
+export interface Sweeper {
+  sweep(app: AppConfig, trigger: SweepTrigger): Promise<SweepSummary & { deliveryIds: number[] }>
+  /** Wait until the worker has nothing left to do now (or timeoutMs), then count outcomes. */
+  outcomes(deliveryIds: number[], timeoutMs: number): Promise<SweepWaitResult>
+  running(): string[]
+}
+
+export interface SweeperDeps {
+  knack: KnackClient
+  intake: Intake
+  ledger: Ledger
+  whenIdle: (timeoutMs: number) => Promise<boolean>
+  logger: Logger
+  metrics?: Metrics | undefined
+}
+
+type Result = SweepSummary & { deliveryIds: number[] }
+
+export function createSweeper(deps: SweeperDeps): Sweeper {
+  const inProgress = new Map<string, Promise<Result>>()
+
+  async function run(app: AppConfig, trigger: SweepTrigger): Promise<Result> {
+    const startedAt = new Date().toISOString()
+    const log = deps.logger.child({ app: app.name, sweep: trigger })
+    const result: Result = {
+      app: app.name, found: 0, queued: 0, duplicates: 0, invalid: 0, joined: false,
+      startedAt, finishedAt: startedAt, deliveryIds: []
+    }
+    log.info('sweep started')
+    try {
+      for await (const record of deps.knack.readyRecords(app)) {
+        result.found++
+        const outcome = await deps.intake.swept(app, record)
+        if (outcome.status === 'ignored') continue
+        result.deliveryIds.push(outcome.delivery.id)
+        if (outcome.status === 'duplicate') result.duplicates++
+        else if (outcome.valid) result.queued++
+        else result.invalid++
+      }
+      deps.metrics?.sweeps.inc({ app: app.name, trigger, result: 'ok' })
+    } catch (err) {
+      deps.metrics?.sweeps.inc({ app: app.name, trigger, result: 'error' })
+      log.error({ err, found: result.found }, 'sweep stopped: Knack read failed')
+      throw err
+    } finally {
+      result.finishedAt = new Date().toISOString()
+    }
+    const { deliveryIds: _ids, ...summary } = result
+    log.info(summary, 'sweep finished')
+    return result
+  }
+
+  return {
+    sweep(app, trigger) {
+      const running = inProgress.get(app.name)
+      if (running) return running.then((r) => ({ ...r, joined: true }))
+      const p = run(app, trigger).finally(() => inProgress.delete(app.name))
+      inProgress.set(app.name, p)
+      return p
+    },
+    async outcomes(deliveryIds, timeoutMs) {
+      const settled = await deps.whenIdle(timeoutMs)
+      const outcomes: Partial<Record<DeliveryStatus, number>> = {}
+      for (const id of deliveryIds) {
+        const d = await deps.ledger.get(id)
+        if (d) outcomes[d.status] = (outcomes[d.status] ?? 0) + 1
+      }
+      return { outcomes, settled }
+    },
+    running: () => [...inProgress.keys()]
+  }
+}

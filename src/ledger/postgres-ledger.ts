@@ -1,0 +1,299 @@
+// The ledger on PostgreSQL, shared by every replica of the service. All cross-process rules live
+// in the database: a unique index and advisory transaction locks, never this process's memory.
+import pg from 'pg'
+import type { Logger } from 'pino'
+import { DeliveryNotFound } from '../errors.js'
+import { migratePostgres } from './postgres-migrations.js'
+import { byDueThenActivity, dedupeKey, emptyCounts, toAttempt, toDateOrNull, toDelivery } from './rows.js'
+import type { Row } from './rows.js'
+import type {
+  Attempt,
+  Delivery,
+  DeliveryStatus,
+  EnqueueMode,
+  EnqueueResult,
+  FinishUpdate,
+  Ledger,
+  ListFilter,
+  NewDelivery
+} from './types.js'
+
+/** Advisory-lock namespaces (first key of the two-int form; the bigint form is a separate space). */
+const LOCK_RECORD = 1 // enqueue: one (app, record) at a time
+const LOCK_SR = 2 // claim: one claimer per (app, sr_number) at a time
+
+const PENDING = `('queued', 'sending', 'esb_accepted', 'failed')`
+
+/** An earlier pending delivery of the same SR exists (earlier = lower atd_activity_id, then id). */
+const HAS_EARLIER_PENDING = `EXISTS (SELECT 1 FROM deliveries e
+  WHERE e.app = d.app AND e.sr_number = d.sr_number AND e.status IN ${PENDING}
+    AND (e.atd_activity_id < d.atd_activity_id OR (e.atd_activity_id = d.atd_activity_id AND e.id < d.id)))`
+
+/** Another delivery of the same SR holds a live lease. An expired lease does not block: its owner
+ *  is presumed dead, and blocking on it could stall the SR for good. */
+const SR_BUSY = `EXISTS (SELECT 1 FROM deliveries b
+  WHERE b.app = d.app AND b.sr_number = d.sr_number AND b.status IN ${PENDING}
+    AND b.id <> d.id AND b.lease_until > $1)`
+
+const CLAIMABLE = `d.status IN ${PENDING}
+    AND (d.lease_until IS NULL OR d.lease_until <= $1)
+    AND (d.status = 'sending' OR d.next_attempt_at <= $1)
+    AND NOT ${HAS_EARLIER_PENDING}
+    AND NOT ${SR_BUSY}`
+
+const CLAIM_CANDIDATES = `SELECT d.id, d.app || chr(31) || d.sr_number AS sr_key FROM deliveries d
+  WHERE ${CLAIMABLE}
+  ORDER BY d.next_attempt_at, d.atd_activity_id, d.id
+  LIMIT $2`
+
+const TRY_LOCK_SRS = `SELECT c.id FROM unnest($1::bigint[], $2::text[]) AS c(id, sr_key)
+  WHERE pg_try_advisory_xact_lock(${LOCK_SR}, hashtext(c.sr_key))`
+
+// Re-checked in a new statement, so with a snapshot taken after the SR locks were granted.
+const LEASE = `UPDATE deliveries u
+  SET status = CASE u.status WHEN 'esb_accepted' THEN 'esb_accepted' ELSE 'sending' END,
+      lease_owner = $3, lease_until = $4, updated_at = $1
+  FROM (SELECT d.id FROM deliveries d WHERE d.id = ANY($2::bigint[]) AND $1::timestamptz IS NOT NULL
+        FOR UPDATE OF d SKIP LOCKED) AS pick
+  WHERE u.id = pick.id
+  RETURNING u.*`
+
+const NEXT_DUE = `SELECT MIN(GREATEST(
+    CASE WHEN d.status = 'sending' THEN COALESCE(d.lease_until, 'epoch'::timestamptz)
+         ELSE GREATEST(d.next_attempt_at, d.lease_until) END,
+    (SELECT MAX(b.lease_until) FROM deliveries b
+      WHERE b.app = d.app AND b.sr_number = d.sr_number AND b.status IN ${PENDING} AND b.id <> d.id)
+  )) AS due
+  FROM deliveries d
+  WHERE d.status IN ${PENDING} AND NOT ${HAS_EARLIER_PENDING}`
+
+const INSERT = `INSERT INTO deliveries (app, record_id, sr_number, atd_activity_id, content_hash, dedupe_key,
+    source, record, status, attempts, next_attempt_at, created_at, updated_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, $9, $9, $9)`
+
+export interface PostgresLedgerOptions {
+  connectionString: string
+  /** Schema for every table (search_path); created if missing. Already validated as an identifier. */
+  schema: string | undefined
+  /** libpq `options` from the URL, kept and extended with our search_path. */
+  options: string | undefined
+  logger: Logger
+  maxConnections?: number
+}
+
+export async function openPostgresLedger(opts: PostgresLedgerOptions): Promise<Ledger> {
+  const options = [opts.options, opts.schema === undefined ? undefined : `-c search_path=${opts.schema}`]
+    .filter((o) => o !== undefined && o !== '')
+    .join(' ')
+  const pool = new pg.Pool({
+    connectionString: opts.connectionString,
+    max: opts.maxConnections ?? 10,
+    ...(options === '' ? {} : { options })
+  })
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', (err) => opts.logger.warn({ err: err.message }, 'ledger: idle PostgreSQL connection failed'))
+  try {
+    await migratePostgres(pool, opts.schema, opts.logger)
+  } catch (err) {
+    await pool.end()
+    throw err
+  }
+  return new PostgresLedger(pool)
+}
+
+class PostgresLedger implements Ledger {
+  private closed = false
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  async enqueue(input: NewDelivery, mode: EnqueueMode, now: Date): Promise<EnqueueResult> {
+    return this.inTransaction(async (c) => {
+      // Serialises enqueues of one record across processes, so a 'once' and a 'resend' of the
+      // same content cannot both insert; the unique dedupe_key index stays as the last word.
+      await c.query(`SELECT pg_advisory_xact_lock(${LOCK_RECORD}, hashtext($1))`, [
+        `${input.app}\u001f${input.recordId}`
+      ])
+      const find =
+        mode === 'once'
+          ? `SELECT * FROM deliveries WHERE app = $1 AND record_id = $2 AND content_hash = $3
+             ORDER BY CASE WHEN status IN ${PENDING} THEN 0 ELSE 1 END, id DESC LIMIT 1`
+          : `SELECT * FROM deliveries WHERE app = $1 AND record_id = $2 AND content_hash = $3
+             AND status IN ${PENDING} ORDER BY id DESC LIMIT 1`
+      const existing = await c.query<Row>(find, [input.app, input.recordId, input.contentHash])
+      if (existing.rows[0]) return { delivery: toDelivery(existing.rows[0]), created: false }
+
+      const key = mode === 'once' ? dedupeKey(input) : null
+      const values = [
+        input.app,
+        input.recordId,
+        input.srNumber,
+        input.atdActivityId,
+        input.contentHash,
+        key,
+        input.source,
+        JSON.stringify(input.record),
+        now
+      ]
+      const sql = mode === 'once' ? `${INSERT} ON CONFLICT (dedupe_key) DO NOTHING RETURNING *` : `${INSERT} RETURNING *`
+      const inserted = await c.query<Row>(sql, values)
+      if (inserted.rows[0]) return { delivery: toDelivery(inserted.rows[0]), created: true }
+      const winner = await c.query<Row>('SELECT * FROM deliveries WHERE dedupe_key = $1', [key])
+      if (!winner.rows[0]) throw new Error('ledger: dedupe conflict without a row')
+      return { delivery: toDelivery(winner.rows[0]), created: false }
+    })
+  }
+
+  /**
+   * Why advisory locks and not SKIP LOCKED alone: SKIP LOCKED keeps two claimers off the same ROW,
+   * but each judges "is this the earliest pending row of its SR, is the SR idle?" from its own
+   * snapshot. A claimer whose snapshot predates another's committed lease (or an earlier activity
+   * inserted late) could lease a second row of the same SR. So: (1) pick candidate heads,
+   * (2) pg_try_advisory_xact_lock per SR key — a busy SR is skipped, never waited for, so no
+   * deadlocks — and (3) re-check and lease in a NEW statement, whose snapshot is taken after the
+   * locks were granted and therefore sees every lease committed under them.
+   */
+  async claim(owner: string, limit: number, leaseMs: number, now: Date): Promise<Delivery[]> {
+    if (limit <= 0) return []
+    const claimed = await this.inTransaction(async (c) => {
+      const candidates = await c.query<{ id: string; sr_key: string }>(CLAIM_CANDIDATES, [now, Math.floor(limit)])
+      if (candidates.rows.length === 0) return []
+      const locked = await c.query<{ id: string }>('SELECT unnest($1::bigint[]) AS id, $2::text[] AS x', [
+        candidates.rows.map((r) => r.id),
+        candidates.rows.map((r) => r.sr_key)
+      ])
+      if (locked.rows.length === 0) return []
+      const until = new Date(now.getTime() + leaseMs)
+      const leased = await c.query<Row>(LEASE, [now, locked.rows.map((r) => r.id), owner, until])
+      return leased.rows.map(toDelivery)
+    })
+    return claimed.sort(byDueThenActivity)
+  }
+
+  async releaseForeignLeases(owner: string): Promise<number> {
+    const res = await this.pool.query(
+      `UPDATE deliveries SET status = CASE status WHEN 'sending' THEN 'queued' ELSE status END,
+         lease_owner = NULL, lease_until = NULL, updated_at = now()
+       WHERE lease_owner IS NOT NULL AND lease_owner <> $1`,
+      [owner]
+    )
+    return res.rowCount ?? 0
+  }
+
+  async markEsbAccepted(id: number, esbResponse: string, now: Date): Promise<void> {
+    const res = await this.pool.query(
+      `UPDATE deliveries SET status = 'esb_accepted', esb_response = $2, esb_accepted_at = $3, updated_at = $3
+       WHERE id = $1`,
+      [id, esbResponse, now]
+    )
+    if (res.rowCount === 0) throw new DeliveryNotFound(String(id))
+  }
+
+  async finish(id: number, update: FinishUpdate): Promise<void> {
+    const res = await this.pool.query(
+      `UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = COALESCE($4, next_attempt_at),
+         last_error = CASE WHEN $5 THEN $6 ELSE last_error END,
+         lease_owner = NULL, lease_until = NULL, updated_at = $7
+       WHERE id = $1`,
+      [
+        id,
+        update.status,
+        update.attempts,
+        update.nextAttemptAt ?? null,
+        update.lastError !== undefined,
+        update.lastError ?? null,
+        update.now
+      ]
+    )
+    if (res.rowCount === 0) throw new DeliveryNotFound(String(id))
+  }
+
+  async addAttempt(a: Attempt): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO attempts (delivery_id, n, step, outcome, detail, started_at, finished_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [a.deliveryId, a.n, a.step, a.outcome, a.detail, a.startedAt, a.finishedAt]
+    )
+  }
+
+  async get(id: number): Promise<Delivery | undefined> {
+    const res = await this.pool.query<Row>('SELECT * FROM deliveries WHERE id = $1', [id])
+    return res.rows[0] ? toDelivery(res.rows[0]) : undefined
+  }
+
+  async attempts(id: number): Promise<Attempt[]> {
+    const res = await this.pool.query<Row>('SELECT * FROM attempts WHERE delivery_id = $1 ORDER BY id', [id])
+    return res.rows.map(toAttempt)
+  }
+
+  async list(filter: ListFilter): Promise<Delivery[]> {
+    const where: string[] = []
+    const params: unknown[] = []
+    if (filter.app !== undefined) where.push(`app = $${params.push(filter.app)}`)
+    if (filter.status !== undefined) where.push(`status = $${params.push(filter.status)}`)
+    const limit = `$${params.push(Math.max(0, Math.floor(filter.limit)))}`
+    const res = await this.pool.query<Row>(
+      `SELECT * FROM deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`,
+      params
+    )
+    return res.rows.map(toDelivery)
+  }
+
+  async requeue(id: number, now: Date): Promise<boolean> {
+    const res = await this.pool.query(
+      `UPDATE deliveries
+       SET status = CASE WHEN esb_accepted_at IS NOT NULL THEN 'esb_accepted' ELSE 'queued' END,
+           attempts = 0, next_attempt_at = $2, lease_owner = NULL, lease_until = NULL, updated_at = $2
+       WHERE id = $1 AND status IN ('failed', 'dead')`,
+      [id, now]
+    )
+    return (res.rowCount ?? 0) > 0
+  }
+
+  async countByStatus(): Promise<Record<DeliveryStatus, number>> {
+    const res = await this.pool.query<{ status: DeliveryStatus; n: string }>(
+      'SELECT status, COUNT(*) AS n FROM deliveries GROUP BY status'
+    )
+    const counts = emptyCounts()
+    for (const row of res.rows) counts[row.status] = Number(row.n)
+    return counts
+  }
+
+  async oldestPending(): Promise<Date | null> {
+    const res = await this.pool.query<Row>(`SELECT MIN(created_at) AS at FROM deliveries WHERE status IN ${PENDING}`)
+    return toDateOrNull(res.rows[0]?.at, 'created_at')
+  }
+
+  async nextDueAt(): Promise<Date | null> {
+    const res = await this.pool.query<Row>(NEXT_DUE)
+    return toDateOrNull(res.rows[0]?.due, 'next_attempt_at')
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1')
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    await this.pool.end()
+  }
+
+  private async inTransaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect()
+    let broken = false
+    try {
+      await client.query('BEGIN')
+      const result = await fn(client)
+      await client.query('COMMIT')
+      return result
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true
+      })
+      throw err
+    } finally {
+      // A client whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.
+      client.release(broken)
+    }
+  }
+}

@@ -1,0 +1,99 @@
+// Numbered PostgreSQL migrations: same numbers and meaning as sqlite-migrations.ts. Run at open
+// under a session advisory lock, so replicas starting together migrate once and the others wait.
+import type pg from 'pg'
+import type { Logger } from 'pino'
+import type { Migration } from './sqlite-migrations.js'
+
+const PENDING = `('queued', 'sending', 'esb_accepted', 'failed')`
+
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'deliveries',
+    sql: `
+      CREATE TABLE deliveries (
+        id bigserial PRIMARY KEY,
+        app text NOT NULL,
+        record_id text NOT NULL,
+        sr_number text NOT NULL,
+        atd_activity_id bigint NOT NULL,
+        content_hash text NOT NULL,
+        -- app|record|hash for 'once' rows, NULL for resend rows (NULLs never collide).
+        dedupe_key text UNIQUE,
+        source text NOT NULL CHECK (source IN ('webhook', 'resend', 'sweep', 'retry')),
+        record jsonb NOT NULL,
+        status text NOT NULL
+          CHECK (status IN ('queued', 'sending', 'esb_accepted', 'sent', 'skipped', 'failed', 'dead')),
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz NOT NULL,
+        lease_owner text,
+        lease_until timestamptz,
+        last_error text,
+        esb_response text,
+        esb_accepted_at timestamptz,
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+      );
+      CREATE INDEX deliveries_content ON deliveries (app, record_id, content_hash);
+      CREATE INDEX deliveries_sr_pending ON deliveries (app, sr_number, atd_activity_id, id)
+        WHERE status IN ${PENDING};
+      CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status IN ${PENDING};
+      CREATE INDEX deliveries_status ON deliveries (status, id);
+      CREATE INDEX deliveries_app ON deliveries (app, id);
+    `
+  },
+  {
+    version: 2,
+    name: 'attempts',
+    sql: `
+      CREATE TABLE attempts (
+        id bigserial PRIMARY KEY,
+        delivery_id bigint NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+        n integer NOT NULL,
+        step text NOT NULL CHECK (step IN ('esb', 'knack', 'build')),
+        outcome text NOT NULL,
+        detail text,
+        started_at timestamptz NOT NULL,
+        finished_at timestamptz NOT NULL
+      );
+      CREATE INDEX attempts_delivery ON attempts (delivery_id, id);
+    `
+  }
+]
+
+/** Advisory-lock namespace (first key of the two-int form) for migrations; the second key is the
+ *  schema name, so test schemas migrate in parallel while replicas of one schema wait for each other. */
+export const MIGRATION_LOCK_CLASS = 3
+
+export async function migratePostgres(pool: pg.Pool, schema: string | undefined, logger: Logger): Promise<void> {
+  const client = await pool.connect()
+  try {
+    // Keyed by the configured schema name, not current_schema(): that is NULL until the schema exists.
+    const lockKey = [MIGRATION_LOCK_CLASS, schema ?? '(search_path)']
+    await client.query('SELECT pg_advisory_lock($1, hashtext($2))', lockKey)
+    try {
+      if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
+      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`)
+      const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations')
+      const applied = new Set(rows.map((r) => r.version))
+      for (const m of POSTGRES_MIGRATIONS) {
+        if (applied.has(m.version)) continue
+        await client.query('BEGIN')
+        try {
+          await client.query(m.sql)
+          await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name])
+          await client.query('COMMIT')
+        } catch (err) {
+          await client.query('ROLLBACK')
+          throw err
+        }
+        logger.info({ version: m.version, name: m.name }, 'ledger migration applied')
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', lockKey)
+    }
+  } finally {
+    client.release()
+  }
+}

@@ -1,0 +1,91 @@
+// Turning database rows into the ledger's types. Both stores name their columns alike; SQLite
+// gives epoch-ms integers and JSON text, PostgreSQL gives Date objects, bigint ids as strings and
+// parsed JSONB, so every value goes through a tolerant converter.
+import type { KnackRecord } from '../clients/knack/types.js'
+import { DELIVERY_STATUSES } from './types.js'
+import type { Attempt, Delivery, DeliverySource, DeliveryStatus, NewDelivery } from './types.js'
+
+export type Row = Record<string, unknown>
+
+/** The 'once' uniqueness key: one row per app, record and content, enforced by a unique index. */
+export function dedupeKey(input: Pick<NewDelivery, 'app' | 'recordId' | 'contentHash'>): string {
+  // Unit separator: cannot occur in app names, Knack ids or hex hashes.
+  return `${input.app}\u001f${input.recordId}\u001f${input.contentHash}`
+}
+
+export function emptyCounts(): Record<DeliveryStatus, number> {
+  return Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])) as Record<DeliveryStatus, number>
+}
+
+function toNumber(v: unknown, column: string): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' || typeof v === 'bigint' ? Number(v) : NaN
+  if (!Number.isFinite(n)) throw new Error(`ledger column ${column} is not a number`)
+  return n
+}
+
+function toDate(v: unknown, column: string): Date {
+  if (v instanceof Date) return v
+  return new Date(toNumber(v, column))
+}
+
+export function toDateOrNull(v: unknown, column: string): Date | null {
+  return v === null || v === undefined ? null : toDate(v, column)
+}
+
+function toText(v: unknown, column: string): string {
+  if (typeof v !== 'string') throw new Error(`ledger column ${column} is not text`)
+  return v
+}
+
+function toTextOrNull(v: unknown, column: string): string | null {
+  return v === null || v === undefined ? null : toText(v, column)
+}
+
+function toRecord(v: unknown): KnackRecord {
+  const parsed: unknown = typeof v === 'string' ? JSON.parse(v) : v
+  if (typeof parsed !== 'object' || parsed === null || typeof (parsed as { id?: unknown }).id !== 'string') {
+    throw new Error('ledger column record does not hold a Knack record')
+  }
+  return parsed as KnackRecord
+}
+
+export function toDelivery(row: Row): Delivery {
+  return {
+    id: toNumber(row.id, 'id'),
+    app: toText(row.app, 'app'),
+    recordId: toText(row.record_id, 'record_id'),
+    srNumber: toText(row.sr_number, 'sr_number'),
+    atdActivityId: toNumber(row.atd_activity_id, 'atd_activity_id'),
+    contentHash: toText(row.content_hash, 'content_hash'),
+    source: toText(row.source, 'source') as DeliverySource,
+    record: toRecord(row.record),
+    status: toText(row.status, 'status') as DeliveryStatus,
+    attempts: toNumber(row.attempts, 'attempts'),
+    nextAttemptAt: toDate(row.next_attempt_at, 'next_attempt_at'),
+    leaseUntil: toDateOrNull(row.lease_until, 'lease_until'),
+    lastError: toTextOrNull(row.last_error, 'last_error'),
+    esbResponse: toTextOrNull(row.esb_response, 'esb_response'),
+    esbAcceptedAt: toDateOrNull(row.esb_accepted_at, 'esb_accepted_at'),
+    createdAt: toDate(row.created_at, 'created_at'),
+    updatedAt: toDate(row.updated_at, 'updated_at')
+  }
+}
+
+export function toAttempt(row: Row): Attempt {
+  return {
+    deliveryId: toNumber(row.delivery_id, 'delivery_id'),
+    n: toNumber(row.n, 'n'),
+    step: toText(row.step, 'step') as Attempt['step'],
+    outcome: toText(row.outcome, 'outcome'),
+    detail: toTextOrNull(row.detail, 'detail'),
+    startedAt: toDate(row.started_at, 'started_at'),
+    finishedAt: toDate(row.finished_at, 'finished_at')
+  }
+}
+
+/** Claimed rows come back from UPDATE … RETURNING in no particular order. */
+export function byDueThenActivity(a: Delivery, b: Delivery): number {
+  return (
+    a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || a.atdActivityId - b.atdActivityId || a.id - b.id
+  )
+}

@@ -1,0 +1,89 @@
+// Numbered SQLite migrations. Same numbers and meaning as postgres-migrations.ts; only the dialect
+// differs. Append new ones at the end; never edit one that has shipped.
+import type Database from 'better-sqlite3'
+import type { Logger } from 'pino'
+
+export interface Migration {
+  version: number
+  name: string
+  sql: string
+}
+
+const PENDING = `('queued', 'sending', 'esb_accepted', 'failed')`
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'deliveries',
+    sql: `
+      CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        app TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        sr_number TEXT NOT NULL,
+        atd_activity_id INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        -- app|record|hash for 'once' rows, NULL for resend rows: the unique index makes
+        -- duplicate webhooks and overlapping sweeps collapse to one row, whatever the process.
+        dedupe_key TEXT UNIQUE,
+        source TEXT NOT NULL CHECK (source IN ('webhook', 'resend', 'sweep', 'retry')),
+        record TEXT NOT NULL,
+        status TEXT NOT NULL
+          CHECK (status IN ('queued', 'sending', 'esb_accepted', 'sent', 'skipped', 'failed', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        lease_owner TEXT,
+        lease_until INTEGER,
+        last_error TEXT,
+        esb_response TEXT,
+        esb_accepted_at INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX deliveries_content ON deliveries (app, record_id, content_hash);
+      -- Order per service request: the earliest pending row of an SR, and whether one is leased.
+      CREATE INDEX deliveries_sr_pending ON deliveries (app, sr_number, atd_activity_id, id)
+        WHERE status IN ${PENDING};
+      CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status IN ${PENDING};
+      CREATE INDEX deliveries_status ON deliveries (status, id);
+      CREATE INDEX deliveries_app ON deliveries (app, id);
+    `
+  },
+  {
+    version: 2,
+    name: 'attempts',
+    sql: `
+      CREATE TABLE attempts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        delivery_id INTEGER NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+        n INTEGER NOT NULL,
+        step TEXT NOT NULL CHECK (step IN ('esb', 'knack', 'build')),
+        outcome TEXT NOT NULL,
+        detail TEXT,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX attempts_delivery ON attempts (delivery_id, id);
+    `
+  }
+]
+
+/** Apply missing migrations in one write transaction: BEGIN IMMEDIATE serialises processes
+ *  opening the same file together, and the applied set is read inside it. */
+export function migrateSqlite(db: Database.Database, logger: Logger): void {
+  const run = db.transaction(() => {
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`)
+    const applied = new Set(
+      (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version)
+    )
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+    for (const m of SQLITE_MIGRATIONS) {
+      if (applied.has(m.version)) continue
+      db.exec(m.sql)
+      record.run(m.version, m.name, Date.now())
+      logger.info({ version: m.version, name: m.name }, 'ledger migration applied')
+    }
+  })
+  run.immediate()
+}

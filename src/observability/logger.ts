@@ -1,0 +1,27 @@
+// pino JSON logs; pretty only on a TTY. Secrets are redacted wherever they could appear.
+import { pino, type Logger, type DestinationStream } from 'pino'
+
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-webhook-token"]',
+  'req.headers["x-knack-rest-api-key"]',
+  'headers.authorization',
+  'headers["x-knack-rest-api-key"]',
+  '*.apiKey',
+  '*.api_key',
+  '*.key',
+  '*.cert',
+  '*.token',
+  '*.adminToken',
+  '*.webhookSecret',
+  'credentials',
+  '*.credentials'
+]
+
+export function createLogger(opts: { level: string; destination?: DestinationStream; pretty?: boolean }): Logger {
+  const pretty = opts.pretty ?? (opts.destination === undefined && process.stdout.isTTY === true)
+  const base = { level: opts.level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }
+  if (opts.destination) return pino(base, opts.destination)
+  if (pretty) return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true } } })
+  return pino(base)
+}

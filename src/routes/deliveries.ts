@@ -1,0 +1,73 @@
+// The ledger, read-only, plus retry of a failed or dead delivery.
+import type { FastifyInstance } from 'fastify'
+import { DeliveryNotFound, NotRetryable } from '../errors.js'
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../ledger/types.js'
+import { requireAdminToken } from './auth.js'
+import type { RouteContext } from './context.js'
+import { attemptJson, deliveryJson } from './present.js'
+import { attemptSchema, clientErrors, deliverySchema, errorSchema, idParams } from './schemas.js'
+
+export async function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
+  const onRequest = requireAdminToken(ctx.config.adminToken)
+
+  app.get<{ Querystring: { app?: string; status?: DeliveryStatus; limit: number } }>(
+    '/deliveries',
+    {
+      onRequest,
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: {
+            app: { type: 'string', maxLength: 100 },
+            status: { type: 'string', enum: [...DELIVERY_STATUSES] },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }
+          }
+        },
+        response: { 200: { type: 'array', items: deliverySchema }, ...clientErrors }
+      }
+    },
+    async (req) => {
+      const rows = await ctx.ledger.list({ app: req.query.app, status: req.query.status, limit: req.query.limit })
+      return rows.map(deliveryJson)
+    }
+  )
+
+  app.get<{ Params: { id: number } }>(
+    '/deliveries/:id',
+    {
+      onRequest,
+      schema: {
+        params: idParams,
+        response: {
+          200: { ...deliverySchema, properties: { ...deliverySchema.properties, history: { type: 'array', items: attemptSchema } } },
+          ...clientErrors
+        }
+      }
+    },
+    async (req) => {
+      const d = await ctx.ledger.get(req.params.id)
+      if (!d) throw new DeliveryNotFound(String(req.params.id))
+      const history = await ctx.ledger.attempts(d.id)
+      return { ...deliveryJson(d), history: history.map(attemptJson) }
+    }
+  )
+
+  app.post<{ Params: { id: number } }>(
+    '/deliveries/:id/retry',
+    {
+      onRequest,
+      schema: {
+        params: idParams,
+        response: { 202: { type: 'object', properties: { delivery: { type: 'integer' }, status: { type: 'string' } } }, ...clientErrors, 409: errorSchema }
+      }
+    },
+    async (req, reply) => {
+      const d = await ctx.ledger.get(req.params.id)
+      if (!d) throw new DeliveryNotFound(String(req.params.id))
+      if (!(await ctx.ledger.requeue(d.id, ctx.clock()))) throw new NotRetryable(String(d.id), d.status)
+      ctx.wakeWorker()
+      const after = await ctx.ledger.get(d.id)
+      return reply.code(202).send({ delivery: d.id, status: after?.status ?? 'queued' })
+    }
+  )
+}

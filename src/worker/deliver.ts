@@ -1,0 +1,121 @@
+// One delivery, one attempt: message → ESB → mark esb_accepted → Knack status. Every exit path
+// records an attempt and leaves the row in a contract status with the lease released.
+import type { Logger } from 'pino'
+import type { EsbClient } from '../clients/esb/types.js'
+import type { KnackClient } from '../clients/knack/types.js'
+import type { AppConfig } from '../config/types.js'
+import { isKnackFailure } from '../errors.js'
+import type { Delivery, DeliveryStatus, Ledger } from '../ledger/types.js'
+import { parseActivity } from '../message/activity.js'
+import { planMessage } from '../message/plan.js'
+import type { Metrics } from '../observability/metrics.js'
+import { nextRetry } from './retry.js'
+
+export interface DeliverDeps {
+  ledger: Ledger
+  knack: KnackClient
+  esb: EsbClient
+  apps: ReadonlyMap<string, AppConfig>
+  clock: () => Date
+  logger: Logger
+  metrics?: Metrics | undefined
+  retryScheduleMs: readonly number[]
+}
+
+const MAX_STORED_RESPONSE = 4000
+
+export async function deliver(deps: DeliverDeps, d: Delivery): Promise<DeliveryStatus> {
+  const { ledger, clock } = deps
+  const log = deps.logger.child({ delivery: d.id, app: d.app, record: d.recordId })
+  const attempt = d.attempts + 1
+  let accepted = d.esbAcceptedAt !== null
+
+  const record = async (step: 'esb' | 'knack' | 'build', outcome: string, detail: string | null, startedAt: Date) => {
+    await ledger.addAttempt({ deliveryId: d.id, n: attempt, step, outcome, detail, startedAt, finishedAt: clock() })
+  }
+  const finish = async (status: DeliveryStatus, lastError: string | null, nextAttemptAt?: Date) => {
+    await ledger.finish(d.id, { status, attempts: attempt, lastError, nextAttemptAt, now: clock() })
+    deps.metrics?.deliveries.inc({ app: d.app, outcome: status })
+    return status
+  }
+  const die = async (reason: string) => {
+    log.warn({ reason }, 'delivery dead')
+    if (!accepted) await markKnackFailed(deps, d, reason, log)
+    return finish('dead', reason)
+  }
+  const later = async (reason: string) => {
+    const decision = nextRetry(deps.retryScheduleMs, attempt, clock())
+    if (decision.kind === 'give_up') return die(`gave up after ${attempt} attempts: ${reason}`)
+    log.info({ reason, retryAt: decision.at.toISOString() }, 'delivery will retry')
+    return finish(accepted ? 'esb_accepted' : 'failed', reason, decision.at)
+  }
+
+  const app = deps.apps.get(d.app)
+  if (!app) return die(`app "${d.app}" is not configured`)
+
+  try {
+    let finalStatus: DeliveryStatus = 'sent'
+    let knackStatus = app.statuses.sent
+    if (!accepted) {
+      const startedAt = clock()
+      const parsed = parseActivity(app, d.record)
+      if (!parsed.ok) {
+        const reason = `record invalid: ${parsed.problems.map((p) => `${p.field} ${p.message}`).join('; ')}`
+        await record('build', 'invalid', reason, startedAt)
+        return die(reason)
+      }
+      let plan
+      try {
+        plan = planMessage(app, parsed.activity, clock())
+      } catch (err) {
+        const reason = (err as Error).message
+        await record('build', 'unmapped', reason, startedAt)
+        return die(reason)
+      }
+      if (plan.kind === 'skip') {
+        finalStatus = 'skipped'
+        knackStatus = app.statuses.skipped
+        log.info({ reason: plan.reason }, 'activity not sent to the ESB')
+      } else {
+        const outcome = await deps.esb.send(plan.xml)
+        if (outcome.kind === 'rejected') {
+          await record('esb', outcome.retryable ? 'failed' : 'rejected', outcome.reason, startedAt)
+          return outcome.retryable ? later(`ESB: ${outcome.reason}`) : die(`ESB: ${outcome.reason}`)
+        }
+        await record('esb', 'accepted', `HTTP ${outcome.status}`, startedAt)
+        // Written before Knack is touched: from here on a retry repeats only the Knack update.
+        await ledger.markEsbAccepted(d.id, outcome.body.slice(0, MAX_STORED_RESPONSE), clock())
+        accepted = true
+        log.info('ESB accepted')
+      }
+    }
+
+    const startedAt = clock()
+    try {
+      await deps.knack.updateStatus(app, d.recordId, knackStatus)
+    } catch (err) {
+      const reason = `Knack status update: ${(err as Error).message}`
+      await record('knack', 'failed', reason, startedAt)
+      if (isKnackFailure(err) && !err.retryable) return die(reason)
+      return later(reason)
+    }
+    await record('knack', 'updated', knackStatus, startedAt)
+    log.info({ status: finalStatus }, 'delivery done')
+    return finish(finalStatus, null)
+  } catch (err) {
+    // The ledger or something unexpected failed: keep the row and try again later.
+    log.error({ err }, 'delivery attempt failed unexpectedly')
+    return later(`internal: ${(err as Error).message}`)
+  }
+}
+
+/** Best effort: show a dead delivery in Knack when the app names a `failed` status. */
+async function markKnackFailed(deps: DeliverDeps, d: Delivery, reason: string, log: Logger): Promise<void> {
+  const app = deps.apps.get(d.app)
+  if (!app?.statuses.failed) return
+  try {
+    await deps.knack.updateStatus(app, d.recordId, app.statuses.failed)
+  } catch (err) {
+    log.warn({ err: (err as Error).message, reason }, 'could not mark the record failed in Knack')
+  }
+}

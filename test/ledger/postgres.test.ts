@@ -1,0 +1,80 @@
+// The shared ledger suite on PostgreSQL. Needs KNACK311_TEST_PG (a database this test may create
+// schemas in); without it the file reports itself skipped. Each test gets its own schema, dropped
+// at the end, so parallel runs do not collide.
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import t from 'tap'
+import { openLedger } from '../../src/ledger/open.js'
+import type { Ledger } from '../../src/ledger/types.js'
+import { ledgerSuite } from './ledger-suite.js'
+
+const url = process.env.KNACK311_TEST_PG
+
+async function dropSchema(base: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: base })
+  await client.connect()
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+  } finally {
+    await client.end()
+  }
+}
+
+const newSchema = () => `ledger_test_${randomBytes(6).toString('hex')}`
+
+if (!url) {
+  t.plan(0, 'PostgreSQL ledger skipped: KNACK311_TEST_PG is not set (e.g. postgres://postgres@127.0.0.1:5432/test)')
+} else {
+  t.test('PostgreSQL', async (t) => {
+    ledgerSuite(t, async (teardown) => {
+      const schema = newSchema()
+      const opened: Ledger[] = []
+      const open = async () => {
+        const l = await openLedger(url, { schema })
+        opened.push(l)
+        return l
+      }
+      teardown(async () => {
+        await Promise.all(opened.map((l) => l.close()))
+        await dropSchema(url, schema)
+      })
+      return { ledger: await open(), sibling: open }
+    }, { secondHandle: true })
+  })
+
+  t.test('replicas starting together migrate once (advisory lock), schema from ?schema=', async (t) => {
+    const schema = newSchema()
+    const withSchema = `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`
+    const ledgers = await Promise.all(Array.from({ length: 4 }, () => openLedger(withSchema)))
+    t.teardown(async () => {
+      await Promise.all(ledgers.map((l) => l.close()))
+      await dropSchema(url, schema)
+    })
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    t.teardown(() => client.end())
+    const { rows } = await client.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`)
+    t.same(rows, [{ version: 1 }, { version: 2 }])
+    const first = ledgers[0]
+    if (!first) throw new Error('no ledger')
+    const { delivery } = await first.enqueue(
+      {
+        app: 'a',
+        recordId: 'r',
+        srNumber: 's',
+        atdActivityId: 1,
+        contentHash: 'h',
+        source: 'webhook',
+        record: { id: 'r' }
+      },
+      'once',
+      new Date()
+    )
+    const { rows: stored } = await client.query(`SELECT record_id FROM ${schema}.deliveries WHERE id = $1`, [delivery.id])
+    t.same(stored, [{ record_id: 'r' }], 'tables live in the named schema')
+  })
+
+  t.test('an unreachable server rejects openLedger', async (t) => {
+    await t.rejects(openLedger('postgres://postgres@127.0.0.1:1/none'))
+  })
+}
