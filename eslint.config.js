@@ -13,5 +13,5 @@ export default tseslint.config(
     }
   },
   { files: ['src/cli.ts', 'src/sandbox/demo.ts', 'bench/**', 'bin/**', 'test/**'], rules: { 'no-console': 'off' } },
-  { files: ['bin/**'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } }
+  { files: ['bin/**'], languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } } }
 )

@@ -94,7 +94,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     scheduler.start()
   })
   app.addHook('onClose', async () => {
-    scheduler.stop()
+    await scheduler.stop()
     await worker.stop(SHUTDOWN_GRACE_MS)
     await Promise.allSettled([deps.knack.close(), deps.esb.close()])
     await deps.ledger.close()

@@ -53,7 +53,7 @@ const TRY_LOCK_SRS = `SELECT c.id FROM unnest($1::bigint[], $2::text[]) AS c(id,
 const LEASE = `UPDATE deliveries u
   SET status = CASE u.status WHEN 'esb_accepted' THEN 'esb_accepted' ELSE 'sending' END,
       lease_owner = $3, lease_until = $4, updated_at = $1
-  FROM (SELECT d.id FROM deliveries d WHERE d.id = ANY($2::bigint[]) AND $1::timestamptz IS NOT NULL
+  FROM (SELECT d.id FROM deliveries d WHERE d.id = ANY($2::bigint[]) AND ${CLAIMABLE}
         FOR UPDATE OF d SKIP LOCKED) AS pick
   WHERE u.id = pick.id
   RETURNING u.*`
@@ -157,7 +157,7 @@ class PostgresLedger implements Ledger {
     const claimed = await this.inTransaction(async (c) => {
       const candidates = await c.query<{ id: string; sr_key: string }>(CLAIM_CANDIDATES, [now, Math.floor(limit)])
       if (candidates.rows.length === 0) return []
-      const locked = await c.query<{ id: string }>('SELECT unnest($1::bigint[]) AS id, $2::text[] AS x', [
+      const locked = await c.query<{ id: string }>(TRY_LOCK_SRS, [
         candidates.rows.map((r) => r.id),
         candidates.rows.map((r) => r.sr_key)
       ])

@@ -15,12 +15,15 @@ export interface Metrics {
   sweeps: Counter<'app' | 'trigger' | 'result'>
   /** Reads queue depth and the oldest undelivered age from the ledger at scrape time. */
   watchLedger(ledger: Ledger, now: () => Date): void
+  /** Runs `refresh` (which sets certDaysToExpiry) at every scrape, so the gauge never waits for /readyz. */
+  watchCertificate(refresh: () => Promise<unknown>): void
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
   const registry = new Registry()
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'knack311_' })
   const registers = [registry]
+  let refreshCertificate: (() => Promise<unknown>) | undefined
 
   const metrics: Metrics = {
     registry,
@@ -66,7 +69,10 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: 'knack311_certificate_days_to_expiry',
       help: 'Days until the ESB client certificate expires',
       labelNames: ['cert'],
-      registers
+      registers,
+      async collect() {
+        await refreshCertificate?.()
+      }
     }),
     sweeps: new Counter({
       name: 'knack311_sweeps_total',
@@ -74,6 +80,9 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       labelNames: ['app', 'trigger', 'result'],
       registers
     }),
+    watchCertificate(refresh) {
+      refreshCertificate = refresh
+    },
     watchLedger(ledger, now) {
       new Gauge({
         name: 'knack311_queue_depth',

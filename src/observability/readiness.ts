@@ -20,6 +20,13 @@ const WARN_DAYS = 14
 const DAY_MS = 86_400_000
 
 export function createReadiness(deps: { config: Config; ledger: Ledger; clock: () => Date; metrics?: Metrics | undefined }) {
+  const { metrics } = deps
+  if (metrics) {
+    // The expiry gauge is set at start-up and fresh at every scrape, whether or not /readyz is polled.
+    const refresh = () => certificateCheck(deps.config, deps.clock(), metrics)
+    metrics.watchCertificate(refresh)
+    void refresh().catch(() => undefined)
+  }
   return async function readiness(): Promise<ReadinessReport> {
     const checks: Record<string, Check> = {
       database: await databaseCheck(deps.ledger),
@@ -41,6 +48,15 @@ async function databaseCheck(ledger: Ledger): Promise<Check> {
 
 /** Reads the files again on every check: a rotated or unmounted certificate shows at once. */
 export async function certificateCheck(config: Config, now: Date, metrics?: Metrics): Promise<Check> {
+  const check = await readCertificate(config, now, metrics)
+  // No certificate to measure: drop the gauge rather than show a stale number of days.
+  if (check.days_to_expiry === undefined) metrics?.certDaysToExpiry.remove({ cert: CERT_LABEL })
+  return check
+}
+
+const CERT_LABEL = 'esb_client'
+
+async function readCertificate(config: Config, now: Date, metrics?: Metrics): Promise<Check> {
   let certPem: string
   let keyPem: string
   try {
@@ -67,7 +83,7 @@ export async function certificateCheck(config: Config, now: Date, metrics?: Metr
   }
   const expiresAt = new Date(cert.validTo)
   const days = Math.floor((expiresAt.getTime() - now.getTime()) / DAY_MS)
-  metrics?.certDaysToExpiry.set({ cert: 'esb_client' }, days)
+  metrics?.certDaysToExpiry.set({ cert: CERT_LABEL }, days)
   const check: Check = { ok: matches && expiresAt > now, days_to_expiry: days, expires_at: expiresAt.toISOString(), subject: cert.subject.replace(/\n/g, ', ') }
   if (!matches) check.message = 'the client certificate does not match its key'
   else if (expiresAt <= now) check.message = `the client certificate expired on ${expiresAt.toISOString()}`

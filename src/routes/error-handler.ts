@@ -1,6 +1,7 @@
 // One place that turns errors into the contract's JSON: { error, message, details }.
 // Client errors say what was wrong; server errors never show internals.
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
+import { isKnackFailure } from '../errors.js'
 
 interface Detail {
   field?: string
@@ -19,6 +20,8 @@ const FASTIFY_CODES: Record<string, string> = {
 
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError & { details?: Detail[] }, req, reply) => {
+    const missing = missingRecord(err, req)
+    if (missing) return reply.code(404).send({ error: 'record_not_found', message: missing, details: [] })
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500
     if (status >= 500 && !err.code?.startsWith('KNACK_')) {
       req.log.error({ err }, 'request failed')
@@ -36,4 +39,19 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({ error: 'not_found', message: `No route ${req.method} ${req.url.split('?')[0]}`, details: [] })
   })
+}
+
+/**
+ * A Knack 404 while reading the record a request names (webhook `{"id"}`, resend, preview) means
+ * the record does not exist: the caller's mistake, not an upstream failure. Other Knack 404s
+ * (a missing view or object during a sweep) stay 502: that is our configuration, not theirs.
+ */
+function missingRecord(err: unknown, req: FastifyRequest): string | undefined {
+  if (!isKnackFailure(err) || err.status !== 404) return undefined
+  const params = req.params as { app?: unknown; id?: unknown } | undefined
+  const body = req.body as { id?: unknown } | undefined
+  const id = typeof params?.id === 'string' ? params.id : typeof body?.id === 'string' ? body.id : undefined
+  if (id === undefined || typeof params?.app !== 'string') return undefined
+  const knackSays = err.messages.length > 0 ? ` (Knack: ${err.messages.join('; ')})` : ''
+  return `No record "${id}" in the view of app ${params.app}${knackSays}`
 }

@@ -1,6 +1,7 @@
 // SWEEP_INTERVAL: sweep every app on that period (jittered so replicas and apps spread out), plus
-// a nightly mop-up sweep at 03:00 in each app's time zone. A sweep never overlaps itself per app:
-// the scheduler skips an app whose sweep is still running (the sweeper would join it anyway).
+// a nightly mop-up sweep at 03:00 in each app's time zone. Each app has its own timer chain: the
+// next wait starts only when the app's sweep has ended, so a slow sweep never overlaps itself,
+// and an app whose sweep is still running (an HTTP or CLI one, say) is skipped, not joined.
 import type { Logger } from 'pino'
 import type { AppConfig } from '../config/types.js'
 import type { Sweeper, SweepTrigger } from '../intake/sweep.js'
@@ -18,13 +19,15 @@ export interface SchedulerDeps {
 
 export interface Scheduler {
   start(): void
-  stop(): void
+  /** No new sweeps from now; resolves once the scheduler's sweeps in flight have ended. */
+  stop(): Promise<void>
 }
 
-const NIGHTLY_HOUR = 3
+export const NIGHTLY_HOUR = 3
 
 export function createScheduler(deps: SchedulerDeps): Scheduler {
   const timers = new Set<NodeJS.Timeout>()
+  const inFlight = new Set<Promise<void>>()
   const random = deps.random ?? Math.random
   const now = deps.now ?? (() => new Date())
   let stopped = true
@@ -38,59 +41,104 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     timers.add(t)
   }
 
-  async function sweepAll(trigger: SweepTrigger) {
-    for (const app of deps.apps.values()) {
-      if (stopped) return
-      if (deps.sweeper.running().includes(app.name)) {
-        deps.logger.info({ app: app.name, trigger }, 'scheduled sweep skipped: one is still running')
-        continue
-      }
-      try {
-        const r = await deps.sweeper.sweep(app, trigger)
-        deps.logger.info({ app: app.name, trigger, found: r.found, queued: r.queued }, 'scheduled sweep done')
-      } catch (err) {
-        deps.logger.error({ app: app.name, trigger, err: (err as Error).message }, 'scheduled sweep failed')
-      }
+  async function sweepOne(app: AppConfig, trigger: SweepTrigger): Promise<void> {
+    if (deps.sweeper.running().includes(app.name)) {
+      deps.logger.info({ app: app.name, trigger }, 'scheduled sweep skipped: one is still running')
+      return
+    }
+    try {
+      const r = await deps.sweeper.sweep(app, trigger)
+      deps.logger.info({ app: app.name, trigger, found: r.found, queued: r.queued }, 'scheduled sweep done')
+    } catch (err) {
+      // The sweeper has logged and counted the failure; the next period tries again.
+      deps.logger.warn({ app: app.name, trigger, err: (err as Error).message }, 'scheduled sweep failed')
     }
   }
 
-  function scheduleInterval(intervalMs: number) {
-    const wait = intervalMs + Math.floor(random() * intervalMs * (deps.jitter ?? 0.1))
-    later(wait, () => {
-      void sweepAll('schedule').finally(() => scheduleInterval(intervalMs))
+  /** Run a sweep, tracked so stop() can wait for it, then schedule what comes next. */
+  function run(app: AppConfig, trigger: SweepTrigger, next: () => void) {
+    const p = sweepOne(app, trigger).finally(() => {
+      inFlight.delete(p)
+      if (!stopped) next()
     })
+    inFlight.add(p)
   }
 
-  function scheduleNightly() {
-    const zone = deps.apps.values().next().value?.timezone ?? 'UTC'
-    later(msUntilLocalHour(now(), zone, NIGHTLY_HOUR), () => {
-      void sweepAll('nightly').finally(scheduleNightly)
-    })
+  function scheduleInterval(app: AppConfig, intervalMs: number) {
+    const wait = intervalMs + Math.floor(random() * intervalMs * (deps.jitter ?? 0.1))
+    later(wait, () => run(app, 'schedule', () => scheduleInterval(app, intervalMs)))
+  }
+
+  function scheduleNightly(app: AppConfig) {
+    later(msUntilLocalHour(now(), app.timezone, NIGHTLY_HOUR), () => run(app, 'nightly', () => scheduleNightly(app)))
   }
 
   return {
     start() {
       if (!deps.intervalMs || !stopped) return
       stopped = false
-      scheduleInterval(deps.intervalMs)
-      scheduleNightly()
-      deps.logger.info({ intervalMs: deps.intervalMs }, 'scheduled sweeps on')
+      for (const app of deps.apps.values()) {
+        scheduleInterval(app, deps.intervalMs)
+        scheduleNightly(app)
+      }
+      deps.logger.info({ intervalMs: deps.intervalMs, apps: [...deps.apps.keys()] }, 'scheduled sweeps on')
     },
-    stop() {
+    async stop() {
       stopped = true
       for (const t of timers) clearTimeout(t)
       timers.clear()
+      await Promise.allSettled([...inFlight])
     }
   }
 }
 
-/** Milliseconds from `from` until the next `hour`:00 wall-clock time in `timeZone` (≥ 1 minute). */
+const MINUTE_MS = 60_000
+
+/**
+ * Milliseconds from `from` until the next `hour`:00 wall-clock time in `timeZone`, at least one
+ * minute away (so a timer that fires on the hour schedules tomorrow's). Real elapsed time: across
+ * a DST change the wait is an hour shorter or longer than the wall clock suggests.
+ */
 export function msUntilLocalHour(from: Date, timeZone: string, hour: number): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', hour: 'numeric', minute: 'numeric', second: 'numeric' })
-    .formatToParts(from)
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0)
-  const sinceMidnight = (get('hour') * 3600 + get('minute') * 60 + get('second')) * 1000
-  let wait = hour * 3_600_000 - sinceMidnight
-  if (wait < 60_000) wait += 86_400_000
-  return wait
+  const t = from.getTime()
+  const today = localParts(t, timeZone)
+  for (let dayOffset = 0; dayOffset <= 2; dayOffset++) {
+    const at = localToInstant(today.year, today.month, today.day + dayOffset, hour, timeZone)
+    if (at - t >= MINUTE_MS) return at - t
+  }
+  // Unreachable for a real zone (two days always hold a later hour:00); keep a sane answer.
+  return 86_400_000
+}
+
+interface LocalParts {
+  year: number
+  month: number
+  day: number
+  hour: number
+  minute: number
+  second: number
+}
+
+function localParts(epochMs: number, timeZone: string): LocalParts {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric'
+  }).formatToParts(new Date(epochMs))
+  const get = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value ?? 0)
+  return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') }
+}
+
+/** The zone's offset from UTC at an instant, in ms (wall clock minus UTC). */
+function offsetAt(epochMs: number, timeZone: string): number {
+  const p = localParts(epochMs, timeZone)
+  const wall = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second)
+  return wall - Math.floor(epochMs / 1000) * 1000
+}
+
+/** The instant the wall clock in `timeZone` shows year-month-day hour:00 (day may overflow). */
+function localToInstant(year: number, month: number, day: number, hour: number, timeZone: string): number {
+  const wall = Date.UTC(year, month - 1, day, hour)
+  // The offset just before the wall time, then corrected once if the wall time is past a change.
+  const first = wall - offsetAt(wall, timeZone)
+  const second = wall - offsetAt(first, timeZone)
+  return second
 }

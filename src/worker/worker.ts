@@ -55,7 +55,7 @@ export function createWorker(deps: DeliverDeps, opts: WorkerOptions): Worker {
 
   const run = (d: Delivery) => {
     const p = deliver(deps, d)
-      .catch((err: unknown) => deps.logger.error({ err, delivery: d.id }, 'delivery crashed'))
+      .catch((err: unknown) => deps.logger.error({ err, delivery: d.id, app: d.app, record: d.recordId }, 'delivery crashed'))
       .finally(() => {
         inFlight.delete(p)
         wake()

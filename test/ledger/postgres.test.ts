@@ -74,6 +74,30 @@ if (!url) {
     t.same(stored, [{ record_id: 'r' }], 'tables live in the named schema')
   })
 
+  t.test('claim skips an SR whose advisory lock another claimer holds, and takes it once released', async (t) => {
+    // The cross-process rule the claim relies on: every claimer takes pg_try_advisory_xact_lock(2,
+    // hashtext(app || chr(31) || sr)) before leasing a row of that SR. A raw session holding it
+    // stands in for a second process caught mid-claim.
+    const schema = newSchema()
+    const ledger = await openLedger(url, { schema })
+    const other = new pg.Client({ connectionString: url })
+    await other.connect()
+    t.teardown(async () => {
+      await other.end()
+      await ledger.close()
+      await dropSchema(url, schema)
+    })
+    const base = { app: 'a', source: 'webhook' as const, contentHash: 'h', atdActivityId: 1 }
+    const now = new Date()
+    await ledger.enqueue({ ...base, recordId: 'x', srNumber: 'SR-X', record: { id: 'x' } }, 'once', now)
+    await ledger.enqueue({ ...base, recordId: 'y', srNumber: 'SR-Y', record: { id: 'y' } }, 'once', now)
+    await other.query('BEGIN')
+    await other.query(`SELECT pg_advisory_xact_lock(2, hashtext($1))`, ['a\u001fSR-X'])
+    t.same((await ledger.claim('w', 10, 60_000, now)).map((d) => d.srNumber), ['SR-Y'], 'the locked SR is skipped')
+    await other.query('COMMIT')
+    t.same((await ledger.claim('w', 10, 60_000, now)).map((d) => d.srNumber), ['SR-X'], 'and claimed once free')
+  })
+
   t.test('an unreachable server rejects openLedger', async (t) => {
     await t.rejects(openLedger('postgres://postgres@127.0.0.1:1/none'))
   })

@@ -1,7 +1,10 @@
 // The shared ledger suite on a SQLite file and on :memory:, plus what is SQLite's own.
+import { execFile } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import Database from 'better-sqlite3'
 import t from 'tap'
 import { openLedger } from '../../src/ledger/open.js'
@@ -61,3 +64,50 @@ t.test('close is idempotent', async (t) => {
   await ledger.close()
   await t.rejects(ledger.ping(), 'a closed ledger does not answer')
 })
+
+t.test('two processes on one file: one row per content, one claim per SR at a time', async (t) => {
+  const url = `sqlite:${join(dir, 'shared', 'ledger.sqlite')}`
+  const seed = await openLedger(url)
+  const srs = Array.from({ length: 10 }, (_, i) => `SR-${i + 1}`)
+  for (const sr of srs) {
+    for (const atd of [5, 3, 1, 4, 2]) {
+      const recordId = `${sr}-${atd}`
+      await seed.enqueue(
+        { app: 'a', recordId, srNumber: sr, atdActivityId: atd, contentHash: 'h', source: 'sweep', record: { id: recordId } },
+        'once',
+        new Date()
+      )
+    }
+  }
+  await seed.close()
+
+  const script = fileURLToPath(new URL('./sqlite-process.ts', import.meta.url))
+  const run = (owner: string) =>
+    promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', script, JSON.stringify({ url, owner, enqueues: 25, rounds: 400, readyDir: dir, peers: ['A', 'B'] })],
+      { timeout: 15_000 }
+    ).then((out) => JSON.parse(out.stdout) as ProcessReport)
+  const reports = await Promise.all([run('A'), run('B')])
+
+  t.equal(reports.flatMap((r) => r.created).length, 1, '50 identical enqueues from two processes made one row')
+  const claims = reports.flatMap((r) => r.claims)
+  t.comment(`claims per process: ${reports.map((r) => r.claims.length).join(' / ')}`)
+  t.equal(claims.length, 51, 'every row claimed')
+  t.equal(new Set(claims.map((c) => c.id)).size, 51, 'no row claimed twice')
+  const overlaps: string[] = []
+  for (const sr of [...srs, 'SR-0']) {
+    const held = claims.filter((c) => c.sr === sr).sort((x, y) => x.from - y.from)
+    held.forEach((c, i) => {
+      const next = held[i + 1]
+      if (next && next.from < c.to) overlaps.push(`${sr}: ${c.id} and ${next.id}`)
+    })
+    if (sr !== 'SR-0') t.same(held.map((c) => c.atd), [1, 2, 3, 4, 5], `${sr} in atd order`)
+  }
+  t.same(overlaps, [], 'no SR held by both processes at once')
+})
+
+interface ProcessReport {
+  created: number[]
+  claims: { id: number; sr: string; atd: number; from: number; to: number }[]
+}

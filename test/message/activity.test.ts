@@ -37,7 +37,7 @@ t.test('without _raw, the formatted value is stripped of HTML and decoded once',
   const record = sampleRecord(app, { activity_details: 'one\ntwo &amp; <b>' }, { formattedOnly: ['activity_details'] })
   t.notOk('field_1055_raw' in record)
   t.equal(ok(record).activityDetails, 'one\ntwo &amp; <b>')
-  const html = { ...sampleRecord(app), field_1055: '<p>see <a href="x">link</a><br>next<br/>&#233;&#x41;&nbsp;&bogus;</p>' }
+  const html: Record<string, unknown> = { ...sampleRecord(app), field_1055: '<p>see <a href="x">link</a><br>next<br/>&#233;&#x41;&nbsp;&bogus;</p>' }
   delete html.field_1055_raw
   t.equal(ok(html).activityDetails, 'see link\nnext\néA\u00a0&bogus;')
 })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { startStack } from '../../src/sandbox/stack.js'
+import { startStack } from '../helpers/stack.js'
 
 const app = 'data-tracker'
 

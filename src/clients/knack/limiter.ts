@@ -1,22 +1,36 @@
-// A sliding-window rate limiter: at most `rate` grants in any window of `windowMs` (+ a margin
-// that absorbs the jitter between "granted here" and "arrived at Knack"). Waiters are served in
-// FIFO order by one pending timer that exists only while someone waits; nothing polls. Used one per Knack application id.
+// A sliding-window rate limiter: at most `rate` requests in any window of `windowMs`.
+//
+// A request holds its slot from the moment it is granted (sent) until one window (+ margin)
+// after it is released (answered). Counting the window from the answer, not from the send,
+// is what makes the guarantee hold at the server's end: the server counts a request when it
+// arrives, which is somewhere between our send and our answer. Counting from the send alone
+// breaks as soon as sends are delayed unevenly, e.g. the first burst opening new (TLS)
+// connections while the next burst reuses warm ones; that put 19 requests into one of the
+// simulator's windows. The cost is throughput: one slot serves once per (latency + window).
+//
+// Waiters are served in FIFO order by one timer that exists only while someone waits.
 
 export interface RateLimiterOptions {
-  /** Grants allowed per window. */
+  /** Requests allowed per window. */
   rate: number
   /** Window length, 1000 ms for Knack. */
   windowMs?: number
-  /** Added to the window so a grant never lands inside the server's window by a hair. */
+  /** Added to the window to absorb clock granularity. */
   marginMs?: number
 }
 
+/** A granted slot. Call release() once the request is answered or has failed. */
+export interface Permit {
+  /** How long the caller waited for this grant, in ms. */
+  readonly waitedMs: number
+  release(): void
+}
+
 export interface RateLimiter {
-  /** Resolves when a slot is granted (the grant counts from that moment); the value is the wait in ms. */
-  acquire(): Promise<number>
+  acquire(): Promise<Permit>
   /** Hold every grant until this epoch time (ms), e.g. after a 429 told us when the window resets. */
   pauseUntil(epochMs: number): void
-  /** Grants still waiting. */
+  /** Callers still waiting for a grant. */
   readonly pending: number
   /** Reject every waiter and clear the timer; later acquire() calls reject too. */
   close(): void
@@ -24,8 +38,13 @@ export interface RateLimiter {
 
 interface Waiter {
   since: number
-  resolve: (waitedMs: number) => void
+  resolve: (permit: Permit) => void
   reject: (err: Error) => void
+}
+
+interface Slot {
+  /** Epoch ms when the slot frees; Infinity while its request is in flight. */
+  until: number
 }
 
 export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
@@ -33,18 +52,38 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
   if (!Number.isFinite(rate) || rate < 1) throw new RangeError(`rate must be a positive integer, got ${opts.rate}`)
   const span = (opts.windowMs ?? 1000) + (opts.marginMs ?? 15)
 
-  // Times of the last `rate` grants at most, oldest first.
-  const granted: number[] = []
+  const slots: Slot[] = []
   const waiters: Waiter[] = []
   let pausedUntil = 0
   let timer: NodeJS.Timeout | undefined
   let closed = false
 
-  /** When the next grant may happen, or `now` if it may happen at once. */
+  /** When the next grant may happen: `now` if at once, Infinity if only a release can free a slot. */
   function nextFreeAt(now: number): number {
-    while (granted.length > 0 && (granted[0] as number) + span <= now) granted.shift()
-    const byWindow = granted.length < rate ? now : (granted[0] as number) + span
-    return Math.max(byWindow, pausedUntil, now)
+    for (let i = slots.length - 1; i >= 0; i--) if ((slots[i] as Slot).until <= now) slots.splice(i, 1)
+    const bySlots = slots.length < rate ? now : Math.min(...slots.map((s) => s.until))
+    return Math.max(bySlots, pausedUntil, now)
+  }
+
+  function grant(since: number, now: number): Permit {
+    const slot: Slot = { until: Number.POSITIVE_INFINITY }
+    slots.push(slot)
+    let released = false
+    return {
+      waitedMs: now - since,
+      release() {
+        if (released) return
+        released = true
+        slot.until = Date.now() + span
+        // The freed time may be earlier than what the timer waits for: re-plan.
+        if (waiters.length > 0 && !closed) replan()
+      }
+    }
+  }
+
+  function replan(): void {
+    if (timer !== undefined) clearTimeout(timer)
+    pump()
   }
 
   function pump(): void {
@@ -55,6 +94,7 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
       if (!waiter) return
       const now = Date.now()
       const at = nextFreeAt(now)
+      if (at === Number.POSITIVE_INFINITY) return // every slot is in flight: a release() re-plans
       if (at > now) {
         // Kept ref'd on purpose: a CLI awaiting a grant must not exit early. The timer only
         // exists while someone waits, and close() clears it.
@@ -62,8 +102,7 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
         return
       }
       waiters.shift()
-      granted.push(now)
-      waiter.resolve(now - waiter.since)
+      waiter.resolve(grant(waiter.since, now))
     }
   }
 
@@ -72,19 +111,15 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
       if (closed) return Promise.reject(new Error('rate limiter closed'))
       const now = Date.now()
       // Fast path only when nobody is queued, so late comers never overtake (FIFO).
-      if (waiters.length === 0 && nextFreeAt(now) <= now) {
-        granted.push(now)
-        return Promise.resolve(0)
-      }
-      return new Promise<number>((resolve, reject) => {
+      if (waiters.length === 0 && nextFreeAt(now) <= now) return Promise.resolve(grant(now, now))
+      return new Promise<Permit>((resolve, reject) => {
         waiters.push({ since: now, resolve, reject })
         if (timer === undefined) pump()
       })
     },
     pauseUntil(epochMs) {
-      if (epochMs <= pausedUntil) return
-      pausedUntil = epochMs
-      // A pending timer may fire earlier than the pause: pump() re-arms it for the right time.
+      // pump() checks the pause each time it runs, and re-arms its timer for it.
+      if (epochMs > pausedUntil) pausedUntil = epochMs
     },
     get pending() {
       return waiters.length

@@ -139,16 +139,17 @@ export function createKnackTransport(opts: TransportOptions): KnackTransport {
 
     for (;;) {
       if (closing.signal.aborted) throw fail(`${what}: client closed`, { retryable: true, messages: [] })
-      const waited = await limiter.acquire().catch(() => {
+      const permit = await limiter.acquire().catch(() => {
         throw fail(`${what}: client closed`, { retryable: true, messages: [] })
       })
-      notify(() => observe?.limiterWait?.(appId, waited))
+      notify(() => observe?.limiterWait?.(appId, permit.waitedMs))
       const started = performance.now()
 
       let answer: Answer
       try {
         answer = await exchange(req)
       } catch (err) {
+        permit.release()
         const seconds = (performance.now() - started) / 1000
         notify(() => observe?.request?.(req.method, req.route, 'error', seconds))
         const reason = err instanceof Error ? err.message : String(err)
@@ -163,6 +164,8 @@ export function createKnackTransport(opts: TransportOptions): KnackTransport {
         throw fail(`${what} failed after ${failures + 1} attempts: ${reason}`, { retryable: true, messages: [] })
       }
 
+      // The answer is in: Knack has counted this request, its window starts now (see limiter.ts).
+      permit.release()
       const seconds = (performance.now() - started) / 1000
       const { status } = answer
       notify(() => observe?.request?.(req.method, req.route, status, seconds))
@@ -209,13 +212,18 @@ export function createKnackTransport(opts: TransportOptions): KnackTransport {
     }
   }
 
+  let closed: Promise<void> | undefined
   return {
     send,
-    async close() {
-      closing.abort()
-      for (const limiter of limiters.values()) limiter.close()
-      limiters.clear()
-      await pool.close()
+    close() {
+      // Idempotent: the service and its tests may both close the client.
+      closed ??= (async () => {
+        closing.abort()
+        for (const limiter of limiters.values()) limiter.close()
+        limiters.clear()
+        await pool.close()
+      })()
+      return closed
     }
   }
 }

@@ -48,7 +48,7 @@ t.test('two apps have separate limits', async (t) => {
   await Promise.all(pending)
   const appDone = Date.now()
   t.ok(otherDone < appDone, 'the other app was served while the first one waited for its window')
-  t.ok(otherDone - started < 1000 || appDone - otherDone > 0, 'the other app did not wait a full window')
+  t.ok(appDone - started >= 900, 'the first app did wait for its window')
   t.equal(sim.stats().rateLimited, 0)
 })
 
@@ -71,7 +71,7 @@ t.test('a 429 is waited out until X-RateLimit-Reset, then the call succeeds', as
   t.same(statuses, [429, 200])
 })
 
-t.test('a 429 without a Reset header waits about a second; many 429s give up retryable', async (t) => {
+t.test('a 429 without a Reset header waits about a second', async (t) => {
   const { sim, app, client } = await setup(t)
   sim.failNext(1, { status: 429, headers: { 'X-RateLimit-Reset': '' } })
   const started = Date.now()

@@ -4,17 +4,20 @@ import { createRateLimiter } from '../../../src/clients/knack/limiter.js'
 const RATE = 5
 const WINDOW = 200
 
-t.test('never grants more than `rate` in any window, and serves waiters first come first served', async (t) => {
+t.test('never more than `rate` in any window, counted from each release; first come first served', async (t) => {
   const limiter = createRateLimiter({ rate: RATE, windowMs: WINDOW, marginMs: 0 })
   t.teardown(() => limiter.close())
-  const grants: Array<{ i: number; at: number; waited: number }> = []
+  const grants: Array<{ i: number; grantedAt: number; releasedAt: number; waited: number }> = []
   // The grant time is taken from the limiter's own answer (call time + wait), not from when the
   // callback ran: a GC pause before the callbacks would otherwise skew the first timestamps.
   await Promise.all(
     Array.from({ length: 17 }, (_, i) => {
       const calledAt = Date.now()
-      return limiter.acquire().then((waited) => {
-        grants.push({ i, at: calledAt + waited, waited })
+      return limiter.acquire().then((permit) => {
+        // Release at once: the window then counts from here.
+        const releasedAt = Date.now()
+        permit.release()
+        grants.push({ i, grantedAt: calledAt + permit.waitedMs, releasedAt, waited: permit.waitedMs })
       })
     })
   )
@@ -25,9 +28,9 @@ t.test('never grants more than `rate` in any window, and serves waiters first co
     'granted in call order'
   )
   for (let k = RATE; k < grants.length; k++) {
-    const gap = (grants[k]?.at ?? 0) - (grants[k - RATE]?.at ?? 0)
+    const gap = (grants[k]?.grantedAt ?? 0) - (grants[k - RATE]?.releasedAt ?? 0)
     // 1 ms of slack: calledAt may be read a millisecond before the limiter reads its clock.
-    t.ok(gap >= WINDOW - 1, `grant ${k} is at least one window after grant ${k - RATE} (gap ${gap} ms)`)
+    t.ok(gap >= WINDOW - 1, `grant ${k} is at least one window after grant ${k - RATE} was released (gap ${gap} ms)`)
   }
   t.same(
     grants.slice(0, RATE).map((g) => g.waited),
@@ -38,12 +41,34 @@ t.test('never grants more than `rate` in any window, and serves waiters first co
   t.equal(limiter.pending, 0)
 })
 
+t.test('a slot in flight is held until released, and its window starts at the release', async (t) => {
+  const limiter = createRateLimiter({ rate: 1, windowMs: 100, marginMs: 0 })
+  t.teardown(() => limiter.close())
+  const first = await limiter.acquire()
+  let granted = false
+  const second = limiter.acquire().then((p) => {
+    granted = true
+    return p
+  })
+  await new Promise((r) => setTimeout(r, 250))
+  t.equal(granted, false, 'not granted while the first request is in flight, even after the window')
+  const releasedAt = Date.now()
+  first.release()
+  first.release() // idempotent
+  const permit = await second
+  t.ok(Date.now() - releasedAt >= 99, 'granted one window after the release')
+  permit.release()
+})
+
 t.test('a late caller does not overtake queued waiters', async (t) => {
   const limiter = createRateLimiter({ rate: 2, windowMs: WINDOW, marginMs: 0 })
   t.teardown(() => limiter.close())
   const order: string[] = []
-  await Promise.all([limiter.acquire(), limiter.acquire()])
-  const queued = limiter.acquire().then(() => order.push('queued'))
+  for (const p of await Promise.all([limiter.acquire(), limiter.acquire()])) p.release()
+  const queued = limiter.acquire().then((p) => {
+    order.push('queued')
+    p.release()
+  })
   t.equal(limiter.pending, 1)
   // Block the event loop past the window so the limiter's timer has not fired yet when the
   // newcomer arrives: the window has room, but the queued waiter must still go first.
@@ -51,7 +76,10 @@ t.test('a late caller does not overtake queued waiters', async (t) => {
   while (Date.now() < until) {
     // spin on purpose (test only)
   }
-  const late = limiter.acquire().then(() => order.push('late'))
+  const late = limiter.acquire().then((p) => {
+    order.push('late')
+    p.release()
+  })
   await Promise.all([queued, late])
   t.same(order, ['queued', 'late'])
 })
@@ -59,9 +87,9 @@ t.test('a late caller does not overtake queued waiters', async (t) => {
 t.test('the margin widens the window', async (t) => {
   const limiter = createRateLimiter({ rate: 1, windowMs: 100, marginMs: 60 })
   t.teardown(() => limiter.close())
-  await limiter.acquire()
+  ;(await limiter.acquire()).release()
   const start = Date.now()
-  await limiter.acquire()
+  ;(await limiter.acquire()).release()
   t.ok(Date.now() - start >= 159, 'second grant waits window + margin')
 })
 
@@ -71,13 +99,20 @@ t.test('pauseUntil holds every grant until the given time', async (t) => {
   const until = Date.now() + 150
   limiter.pauseUntil(until)
   limiter.pauseUntil(until - 100) // an earlier pause does not shorten it
-  const times = await Promise.all([1, 2, 3].map(() => limiter.acquire().then(() => Date.now())))
+  const times = await Promise.all(
+    [1, 2, 3].map(() =>
+      limiter.acquire().then((p) => {
+        p.release()
+        return Date.now()
+      })
+    )
+  )
   for (const at of times) t.ok(at >= until, 'granted after the pause')
 })
 
 t.test('close rejects waiters and later calls, and leaves no timer behind', async (t) => {
   const limiter = createRateLimiter({ rate: 1, windowMs: 60_000, marginMs: 0 })
-  await limiter.acquire()
+  ;(await limiter.acquire()).release()
   const waiting = limiter.acquire()
   t.equal(limiter.pending, 1)
   limiter.close()
