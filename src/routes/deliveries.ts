@@ -23,7 +23,8 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }
           }
         },
-        response: { 200: { type: 'array', items: deliverySchema }, ...clientErrors }
+        // No 404: the list is empty when nothing matches.
+        response: { 200: { type: 'array', items: deliverySchema }, 400: errorSchema, 401: errorSchema }
       }
     },
     async (req) => {

@@ -44,7 +44,7 @@ export async function recordRoutes(app: FastifyInstance, ctx: RouteContext) {
 
   app.get<{ Params: { app: string; id: string } }>(
     '/apps/:app/records/:id/preview',
-    { onRequest: guard, schema: { params: recordParams, response: { ...clientErrors, 422: errorSchema, 502: errorSchema } } },
+    { onRequest: guard, schema: { params: recordParams, response: { 200: { type: 'string' }, ...clientErrors, 422: errorSchema, 502: errorSchema } } },
     async (req, reply) => {
       const appConfig = appFrom(ctx.config, req)
       const record = await ctx.knack.readRecord(appConfig, req.params.id)

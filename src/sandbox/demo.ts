@@ -61,25 +61,34 @@ async function call(url: string, headers: Record<string, string>, body?: unknown
 
 async function report(stack: Stack, out: (line: string) => void) {
   out('')
-  out(`ESB received ${stack.esbSim.received.length} message(s):`)
+  out(`ESB received ${stack.esbSim.received.length} message(s), in arrival order:`)
+  out(`  ${'SR number'.padEnd(11)}  ${'code'.padEnd(8)}  ${'issue status'.padEnd(16)}  ${'activity date'.padEnd(25)}  details (as sent)`)
   for (const m of stack.esbSim.received) {
     const v = m.values
     out(`  ${v.sr_number}  ${v.activity_type_code?.padEnd(8)}  ${v.issue_status_code?.padEnd(16)}  ${v.activity_date}  "${(v.activity_details ?? '').replace(/\n/g, ' / ')}"`)
   }
   out('')
-  out('Knack now holds:')
+  out('Knack now holds (app, record id, atd_activity_id, activity, status):')
+  const ledger = stack.deps?.ledger
+  if (!ledger) return
+  const deliveryOf = new Map((await ledger.list({ limit: 1000 })).map((d) => [`${d.app}/${d.recordId}`, d]))
   for (const name of ['data-tracker', 'signs-markings']) {
     const a = stack.appConfig(name)
     for (const r of stack.knackSim.records(a.credentials.appId, a.obj)) {
-      out(`  ${name.padEnd(14)} ${r.id}  ${String(r[a.fields.atd_activity_id]).padEnd(5)} ${String(r[a.fields.activity_name]).padEnd(28)} ${r[a.fields.esb_status]}`)
+      const status = String(r[a.fields.esb_status])
+      const d = deliveryOf.get(`${name}/${r.id}`)
+      // Say why a record is still ready: its delivery did not go, or no sweep or webhook took it.
+      const why = status !== a.statuses.ready ? '' : d ? `  (delivery #${d.id} ${d.status})` : '  (not swept: the ready filter skips records with no EMI id)'
+      out(`  ${name.padEnd(14)} ${r.id}  ${String(r[a.fields.atd_activity_id]).padEnd(5)} ${String(r[a.fields.activity_name]).padEnd(28)} ${status}${why}`)
     }
   }
-  const ledger = stack.deps?.ledger
-  if (!ledger) return
   const notSent = [...(await ledger.list({ status: 'dead', limit: 100 })), ...(await ledger.list({ status: 'failed', limit: 100 }))]
   out('')
   out(notSent.length === 0 ? 'Every delivery went.' : 'Deliveries that did not go:')
   for (const d of notSent) out(`  #${d.id} ${d.app} ${d.recordId} (${d.status}): ${d.lastError}`)
+  const counts = Object.entries(await ledger.countByStatus()).filter(([, n]) => n > 0)
+  out('')
+  out(`Deliveries by status: ${counts.map(([status, n]) => `${status} ${n}`).join(', ')}`)
 }
 
 function serveHelp(stack: Stack, base: string, out: (line: string) => void) {

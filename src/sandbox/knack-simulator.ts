@@ -5,7 +5,7 @@
 // Simplifications (on purpose):
 // - A view route answers the records of the view's object with ALL their fields (real Knack
 //   shows only the view's fields, plus connected ones).
-// - Filters support `is`, `is not`, `is blank`, `is not blank`, with match `and`/`or`.
+// - Filters support `is`, `is not`, `is blank`, `is not blank`, `higher than`, `lower than`, with match `and`/`or`.
 // - Requests answered 429 still count in the per-second window and toward the daily limit.
 // - The daily counter resets at midnight UTC.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -426,7 +426,7 @@ function toRule(value: unknown): FilterRule {
   if (rule === null || typeof rule !== 'object' || typeof rule.field !== 'string' || typeof rule.operator !== 'string') {
     throw new HttpError(400, 'each filter rule needs a field and an operator')
   }
-  if (!['is', 'is not', 'is blank', 'is not blank'].includes(rule.operator)) throw new HttpError(400, `unsupported filter operator "${rule.operator}"`)
+  if (!['is', 'is not', 'is blank', 'is not blank', 'higher than', 'lower than'].includes(rule.operator)) throw new HttpError(400, `unsupported filter operator "${rule.operator}"`)
   return { field: rule.field, operator: rule.operator, value: rule.value }
 }
 
@@ -461,6 +461,13 @@ function test(record: KnackRecord, rule: FilterRule): boolean {
       return !equalsValue(value, rule.value)
     case 'is blank':
       return isBlank(value)
+    case 'higher than':
+    case 'lower than': {
+      const n = Number(typeof value === 'string' ? value.replace(/,/g, '') : value)
+      const w = Number(rule.value)
+      if (isBlank(value) || !Number.isFinite(n) || !Number.isFinite(w)) return false
+      return rule.operator === 'higher than' ? n > w : n < w
+    }
     default:
       return !isBlank(value)
   }

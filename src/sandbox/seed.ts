@@ -4,11 +4,11 @@
 import type { ActivityInput } from './knack-records.js'
 
 const ready = 'READY_TO_SEND'
-let n = 0
-const id = () => `5f1c0de${(++n).toString(16).padStart(17, '0')}`
 
+/** The same records on every call: ids count up from 1 in each day. */
 export function sandboxDay(): Record<string, ActivityInput[]> {
-  n = 0
+  let n = 0
+  const id = () => `5f1c0de${(++n).toString(16).padStart(17, '0')}`
   return {
     'data-tracker': [
       { id: id(), atdActivityId: 5001, emiId: 'EMI-22017', srNumber: '26-00417731', status: ready, activityName: 'Dispatch Technician', issueStatus: 'in_progress', details: 'Signal dark at Lamar & 5th; tech en route', when: { date: '2026-11-28', time: '07:42' } },

@@ -119,10 +119,18 @@ interface LocalParts {
   second: number
 }
 
+// Building a DateTimeFormat is costly; one per zone is reused (they hold no I/O or state).
+const formats = new Map<string, Intl.DateTimeFormat>()
+
 function localParts(epochMs: number, timeZone: string): LocalParts {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric'
-  }).formatToParts(new Date(epochMs))
+  let format = formats.get(timeZone)
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric'
+    })
+    formats.set(timeZone, format)
+  }
+  const parts = format.formatToParts(new Date(epochMs))
   const get = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value ?? 0)
   return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') }
 }

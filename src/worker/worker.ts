@@ -80,7 +80,9 @@ export function createWorker(deps: DeliverDeps, opts: WorkerOptions): Worker {
       else idleWaiters.push(...waiters)
       if (!running) break
       if (free > 0 && claimed.length === free) continue
-      await sleep(await sleepMs())
+      // Every slot busy: a finishing delivery wakes the loop. Asking nextDueAt here would answer
+      // "due now" for the backlog and spin the loop (and the database) every 5 ms.
+      await sleep(free > 0 ? await sleepMs() : pollMs)
     }
   }
 

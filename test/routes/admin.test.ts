@@ -96,7 +96,8 @@ t.test('admin routes', async (t) => {
     t.equal(res.statusCode, 502, res.body)
     const body = res.json<{ status: string; error: string; message: string; delivery: Delivery }>()
     t.equal(body.error, 'delivery_failed')
-    t.equal(body.status, 'failed', 'a 500 fault is retried later')
+    // A 500 fault is retried on RETRY_SCHEDULE (100 ms…): the answer may already see it dead.
+    t.match(body.status, /^(failed|dead)$/)
     t.match(body.message, /env:Server/)
     t.match(body.message, /CSR backend unavailable/)
     t.equal(body.delivery.record_id, a.id)
@@ -185,7 +186,7 @@ t.test('admin routes', async (t) => {
     const slow = act()
     stack.seed(sm, [...ready, slow, act({ status: 'SENT' }), act({ status: 'DO_NOT_SEND' })])
     // One record is already being delivered (slowly) when the sweep reads it: a duplicate.
-    stack.esbSim.setLatency(1000)
+    stack.esbSim.setLatency(2500)
     t.teardown(() => stack.esbSim.setLatency(0))
     const a = stack.appConfig(sm)
     const hooked = await postWebhook(stack, sm, stack.knackSim.getRecord(a.credentials.appId, a.obj, slow.id))

@@ -121,10 +121,9 @@ t.test('sort: numeric-aware on the raw value, asc and desc', async (t) => {
     { ...activity(app, 1), [F.sr_number]: 'SR-10', [`${F.sr_number}_raw`]: 'SR-10' },
     { ...activity(app, 2), [F.sr_number]: 'SR-2', [`${F.sr_number}_raw`]: 'SR-2' }
   ])
-  const srs = (await list({ sort_field: F.sr_number, sort_order: 'asc', filters: JSON.stringify([{ field: F.atd_activity_id, operator: 'is not', value: '100' }]) })).records
-    .map((r) => r[`${F.sr_number}_raw`])
-    .filter((s) => s === 'SR-10' || s === 'SR-2')
-  t.same(srs, ['SR-2', 'SR-10'])
+  // The others hold SR-3 (rec-10), SR-11 (rec-33) and SR-33 (rec-100); plain text order would be SR-10, SR-11, SR-2, …
+  const srs = (await list({ sort_field: F.sr_number, sort_order: 'asc' })).records.map((r) => r[`${F.sr_number}_raw`])
+  t.same(srs, ['SR-2', 'SR-3', 'SR-10', 'SR-11', 'SR-33'])
   t.same((await list({ sort_field: F.atd_activity_id, sort_order: 'asc', rows_per_page: '2', page: '2' })).records.map((r) => r.id), ['rec-10', 'rec-33'])
 })
 

@@ -44,22 +44,26 @@ export function createKnackClient(opts: KnackClientOptions): KnackClient {
   const viewPath = (app: AppConfig): string => `/pages/${seg(app.scene)}/views/${seg(app.view)}/records`
 
   async function* readyRecords(app: AppConfig): AsyncGenerator<KnackRecord, void, undefined> {
-    const filters = JSON.stringify({
-      match: 'and',
-      rules: [
-        { field: app.fields.esb_status, operator: 'is', value: app.statuses.ready },
-        { field: app.fields.emi_id, operator: 'is not blank' }
-      ]
-    })
+    const ready = [
+      { field: app.fields.esb_status, operator: 'is', value: app.statuses.ready },
+      { field: app.fields.emi_id, operator: 'is not blank' }
+    ]
     const path = viewPath(app)
-    for (let page = 1; page <= MAX_PAGES; page++) {
+    // Keyset paging: each page asks for atd_activity_id above the last one seen. Records the
+    // worker marks SENT meanwhile leave the filter, which would shift numbered pages forward and
+    // skip records; the keyset does not move. Page numbers are the fallback when the last record
+    // has no numeric atd_activity_id.
+    let after: number | undefined
+    let page = 1
+    for (let i = 0; i < MAX_PAGES; i++) {
+      const rules = after === undefined ? ready : [...ready, { field: app.fields.atd_activity_id, operator: 'higher than', value: after }]
       const body = await transport.send({
         credentials: app.credentials,
         method: 'GET',
         route: '/pages/:scene/views/:view/records',
         path,
         query: {
-          filters,
+          filters: JSON.stringify({ match: 'and', rules }),
           sort_field: app.fields.atd_activity_id,
           sort_order: 'asc',
           rows_per_page: String(ROWS_PER_PAGE),
@@ -67,11 +71,17 @@ export function createKnackClient(opts: KnackClientOptions): KnackClient {
         }
       })
       const list = parseListPage(body, `Knack GET ${path} page ${page}`)
-      // Records leaving the filter while we page shift later pages forward: an empty page,
-      // not total_pages, is the reliable end.
+      // An empty page, not total_pages, is the reliable end.
       if (list.records.length === 0) return
       for (const record of list.records) yield record
-      if (page >= list.totalPages) return
+      if (list.records.length < ROWS_PER_PAGE && page >= list.totalPages) return
+      const last = atdOf(app, list.records[list.records.length - 1])
+      if (last !== undefined && (after === undefined || last > after)) {
+        after = last
+        page = 1
+      } else {
+        page++
+      }
     }
     throw knackError(`Knack GET ${path}: more than ${MAX_PAGES} pages; stopped`, { retryable: false, messages: [] })
   }
@@ -139,4 +149,13 @@ function isRecord(value: unknown): value is KnackRecord {
 function isField(value: unknown): value is KnackField {
   const f = value as Partial<KnackField> | null
   return f !== null && typeof f === 'object' && typeof f.key === 'string' && typeof f.name === 'string' && typeof f.type === 'string'
+}
+
+/** The record's atd_activity_id as a number, when it has one. */
+function atdOf(app: AppConfig, record: KnackRecord | undefined): number | undefined {
+  if (!record) return undefined
+  const field = app.fields.atd_activity_id
+  const value = record[`${field}_raw`] ?? record[field]
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.replace(/,/g, '')) : NaN
+  return Number.isFinite(n) ? n : undefined
 }

@@ -1,6 +1,7 @@
 // One Knack HTTP exchange with everything around it: the per-app rate limiter, the 429 wait,
 // retries with backoff for 5xx/408/network errors, a per-attempt timeout, metrics hooks, and
 // errors that name the method and path but never the API key.
+import { setMaxListeners } from 'node:events'
 import { Pool } from 'undici'
 import type { Logger } from 'pino'
 import type { KnackCredentials } from '../../config/types.js'
@@ -58,6 +59,8 @@ export function createKnackTransport(opts: TransportOptions): KnackTransport {
   const pool = new Pool(base.origin, { keepAliveTimeout: 10_000 })
   const limiters = new Map<string, RateLimiter>()
   const closing = new AbortController()
+  // Every in-flight request and retry sleep listens for close(): more than the default 10 is normal.
+  setMaxListeners(0, closing.signal)
   const backoff = opts.backoff ?? DEFAULT_BACKOFF
   const observe = opts.observe
   const log = opts.logger

@@ -61,6 +61,22 @@ t.test('readyRecords stops on an empty page when records leave the filter while 
   t.equal(sim.stats().byRoute[LIST_ROUTE], 2, 'fetched page 2, found it empty, stopped')
 })
 
+t.test('readyRecords misses nothing when the records already read are marked SENT while paging', async (t) => {
+  // What a sweep does to its own view: the worker marks early records SENT while later pages
+  // are still to be read. Numbered pages would shift forward and skip a page's worth.
+  const { sim, app, client } = await setup(t, 2500)
+  const seen: string[] = []
+  for await (const record of client.readyRecords(app)) {
+    seen.push(record.id)
+    const n = Number(record.id.slice('rec-'.length))
+    sim.seed(app.credentials.appId, app.obj, [activity(app, n, { status: 'SENT' })])
+    if (seen.length > 3000) break
+  }
+  t.equal(seen.length, 2500, 'every ready record, once')
+  t.equal(new Set(seen).size, 2500)
+  t.same(seen.slice(995, 1005), Array.from({ length: 10 }, (_, i) => `rec-${996 + i}`), 'no gap at the page boundary')
+})
+
 t.test('readyRecords on an empty view yields nothing after one request', async (t) => {
   const { sim, app, client } = await setup(t, 0)
   const seen: KnackRecord[] = []

@@ -1,0 +1,157 @@
+// Child processes for the benches: the service (`src/cli.ts serve`) or another bench entry in
+// its own Node process, so that load generators never share its event loop; and RSS sampling
+// of such a process through /proc.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { request } from 'undici'
+import { sleep } from './stats.js'
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/** A free TCP port on 127.0.0.1 (free when asked; the child binds it right after). */
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+export interface Child {
+  proc: ChildProcess
+  pid: number
+  /** Everything the child wrote to stderr (kept to the last 20 kB). */
+  stderr(): string
+  /** SIGTERM, wait up to `graceMs`, then SIGKILL. Resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>
+  exited: Promise<number | null>
+}
+
+export interface SpawnOptions {
+  env: Record<string, string>
+  /** Extra node flags, e.g. --cpu-prof. */
+  nodeFlags?: string[]
+  /** Collect stdout (for bench children that print their result). */
+  onStdout?: (chunk: string) => void
+}
+
+export function spawnNode(script: string, args: string[], opts: SpawnOptions): Child {
+  const proc = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', script, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let err = ''
+  proc.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    err = (err + d).slice(-20_000)
+  })
+  proc.stdout?.setEncoding('utf8').on('data', (d: string) => opts.onStdout?.(d))
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)))
+  if (proc.pid === undefined) throw new Error(`could not start ${script}`)
+  const pid = proc.pid
+  return {
+    proc,
+    pid,
+    exited,
+    stderr: () => err,
+    async stop(graceMs = 30_000) {
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode
+      proc.kill('SIGTERM')
+      const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs)
+      const code = await exited
+      clearTimeout(timer)
+      return code
+    }
+  }
+}
+
+export interface ServiceChild extends Child {
+  url: string
+}
+
+/** The real service (`knack311 serve`) in a child process, listening on a free loopback port. */
+export async function spawnService(env: Record<string, string>, nodeFlags: string[] = []): Promise<ServiceChild> {
+  const port = await freePort()
+  const child = spawnNode('src/cli.ts', ['serve'], {
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' },
+    nodeFlags
+  })
+  const url = `http://127.0.0.1:${port}`
+  await waitForHttp(`${url}/healthz`, child, 60_000)
+  return { ...child, url }
+}
+
+/** Wait until GET `url` answers 200, the child dies, or `timeoutMs` passes. */
+export async function waitForHttp(url: string, child: Child, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let dead = false
+  void child.exited.then(() => {
+    dead = true
+  })
+  while (Date.now() < deadline) {
+    if (dead) throw new Error(`child exited before answering ${url}: ${child.stderr().slice(-2000)}`)
+    try {
+      const res = await request(url)
+      await res.body.dump()
+      if (res.statusCode === 200) return
+    } catch {
+      // not listening yet
+    }
+    await sleep(100)
+  }
+  await child.stop(2000)
+  throw new Error(`${url} did not answer within ${timeoutMs} ms: ${child.stderr().slice(-2000)}`)
+}
+
+/** Resident set size of a process, in bytes, from /proc (0 once it is gone). */
+export function rssOf(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1]
+    return kb === undefined ? 0 : Number(kb) * 1024
+  } catch {
+    return 0
+  }
+}
+
+/** The kernel's own high-water mark of the process's RSS (VmHWM), in bytes. */
+export function peakRssOf(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kb = /VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1]
+    return kb === undefined ? 0 : Number(kb) * 1024
+  } catch {
+    return 0
+  }
+}
+
+export interface RssSampler {
+  /** Highest RSS sampled so far and the kernel's high-water mark, in bytes. */
+  stop(): { peakSampled: number; peakKernel: number; samples: number }
+}
+
+/** Sample a process's RSS every `everyMs` (50 ms by default) until stop(). */
+export function sampleRss(pid: number, everyMs = 50): RssSampler {
+  let peak = 0
+  let samples = 0
+  let hwm = 0
+  const tick = () => {
+    const rss = rssOf(pid)
+    if (rss > 0) {
+      samples++
+      peak = Math.max(peak, rss)
+      hwm = Math.max(hwm, peakRssOf(pid))
+    }
+  }
+  tick()
+  const timer = setInterval(tick, everyMs)
+  return {
+    stop() {
+      clearInterval(timer)
+      tick()
+      return { peakSampled: peak, peakKernel: hwm, samples }
+    }
+  }
+}

@@ -1,0 +1,93 @@
+// (1) Sweep: today's sequential algorithm (in a child process, on its own simulators) against the
+// service's sweep (POST /apps/:app/sweep?wait=true), on N ready records over S service requests,
+// Knack at `knackLatencyMs` and `knackRate` requests/s, the ESB at `esbLatencyMs`.
+import { readyActivities } from './records.js'
+import { spawnNode } from './proc.js'
+import { startStack } from '../src/sandbox/stack.js'
+
+export interface SweepScenario {
+  n: number
+  srs: number
+  knackLatencyMs: number
+  knackRate: number
+  esbLatencyMs: number
+  deadlineMs: number
+}
+
+export interface SweepSide {
+  records: number
+  seconds: number
+  recordsPerSecond: number
+  /** Every request Knack saw (the view read(s), the PUTs, any 429s). */
+  knackRequests: number
+  /** knackRequests ÷ knackRate: the least time Knack's limit allows for this work. */
+  boundSeconds: number
+  boundRecordsPerSecond: number
+  /** boundSeconds ÷ seconds. */
+  fractionOfBound: number
+  rateLimited: number
+  maxInAnyWindow: number
+  esbReceived: number
+  markedSent: number
+  complete: boolean
+}
+
+function side(s: SweepScenario, ms: number, sim: { requests: number; rateLimited: number; maxInAnyWindow: number }, esbReceived: number, markedSent: number): SweepSide {
+  const seconds = ms / 1000
+  const boundSeconds = sim.requests / s.knackRate
+  return {
+    records: s.n,
+    seconds,
+    recordsPerSecond: s.n / seconds,
+    knackRequests: sim.requests,
+    boundSeconds,
+    boundRecordsPerSecond: s.n / boundSeconds,
+    fractionOfBound: boundSeconds / seconds,
+    rateLimited: sim.rateLimited,
+    maxInAnyWindow: sim.maxInAnyWindow,
+    esbReceived,
+    markedSent,
+    complete: esbReceived === s.n && markedSent === s.n
+  }
+}
+
+/** Starts today's algorithm in a child process; resolves when it has finished. */
+export function startSequentialScript(s: SweepScenario): Promise<SweepSide> {
+  let out = ''
+  const child = spawnNode('bench/sequential-child.ts', [JSON.stringify(s)], { env: {}, onStdout: (d) => (out += d) })
+  const killer = setTimeout(() => void child.stop(2000), s.deadlineMs + 30_000)
+  return child.exited.then((code) => {
+    clearTimeout(killer)
+    const line = out.split('\n').find((l) => l.startsWith('RESULT '))
+    if (code !== 0 || !line) throw new Error(`sequential script child failed (exit ${code}): ${child.stderr().slice(-2000)}`)
+    const r = JSON.parse(line.slice('RESULT '.length)) as { ms: number; simRequests: number; simRateLimited: number; maxInAnyWindow: number; esbReceived: number; markedSent: number }
+    return side(s, r.ms, { requests: r.simRequests, rateLimited: r.simRateLimited, maxInAnyWindow: r.maxInAnyWindow }, r.esbReceived, r.markedSent)
+  })
+}
+
+/** The service's sweep, in this process (it does ~10 requests/s: it needs no core of its own). */
+export async function runServiceSweep(s: SweepScenario): Promise<SweepSide> {
+  const stack = await startStack({
+    knack: { latencyMs: s.knackLatencyMs, rateLimit: s.knackRate },
+    esbLatencyMs: s.esbLatencyMs,
+    env: { KNACK_RATE_LIMIT: String(s.knackRate) }
+  })
+  try {
+    const app = stack.appConfig('data-tracker')
+    stack.seed('data-tracker', readyActivities(s.n, s.srs, 'b'))
+    const service = stack.app
+    if (!service) throw new Error('no service')
+    const started = performance.now()
+    const res = await service.inject({
+      method: 'POST',
+      url: `/apps/data-tracker/sweep?wait=true&timeout=${Math.ceil(s.deadlineMs / 1000)}s`,
+      headers: { authorization: `Bearer ${stack.env.ADMIN_TOKEN ?? ''}` }
+    })
+    const ms = performance.now() - started
+    if (res.statusCode !== 200) throw new Error(`sweep answered ${res.statusCode}: ${res.body}`)
+    const markedSent = stack.knackSim.records(app.credentials.appId, app.obj).filter((r) => r[app.fields.esb_status] === app.statuses.sent).length
+    return side(s, ms, stack.knackSim.stats(), stack.esbSim.received.length, markedSent)
+  } finally {
+    await stack.close()
+  }
+}
