@@ -9,8 +9,11 @@ import { freePort, spawnNode, spawnService, waitForHttp, type Child } from './pr
 import { webhookBodies } from './records.js'
 
 export interface IntakeScenario {
+  /** Roughly how long each measured run lasts (its request count is set from the warm-up's rate). */
   durationS: number
-  warmupS: number
+  warmupRequests: number
+  /** Upper bound on a measured run's requests. */
+  maxRequests: number
   connections: number
   /** Write a CPU profile of the service child into this directory. */
   cpuProfDir?: string | undefined
@@ -29,7 +32,6 @@ export interface LoadFigures {
 
 export interface IntakeResult {
   connections: number
-  durationS: number
   bare: LoadFigures
   service: LoadFigures
   /** service ÷ bare requests per second. */
@@ -57,12 +59,14 @@ function figures(r: AutocannonResult): LoadFigures {
   }
 }
 
-async function load(url: string, token: string, bodyOf: (i: number) => string, counter: { i: number }, durationS: number, connections: number) {
+/** A fixed number of requests (not a duration): autocannon then waits for every answer, so
+ *  its count of 202s is exact and can be held against the rows on disk. */
+async function load(url: string, token: string, bodyOf: (i: number) => string, counter: { i: number }, amount: number, connections: number) {
   return autocannon({
     url,
     connections,
     pipelining: 1,
-    duration: durationS,
+    amount,
     timeout: 10,
     requests: [
       {
@@ -73,6 +77,15 @@ async function load(url: string, token: string, bodyOf: (i: number) => string, c
       }
     ]
   })
+}
+
+/** Warm up with `warmup` requests, then measure about `durationS` seconds' worth at the warm-up's rate. */
+async function measure(url: string, token: string, bodyOf: (i: number) => string, counter: { i: number }, s: IntakeScenario) {
+  const warm = await load(url, token, bodyOf, counter, s.warmupRequests, s.connections)
+  const rate = warm.requests.total / Math.max(0.001, warm.duration)
+  const amount = Math.max(s.connections * 10, Math.min(s.maxRequests, Math.round(rate * s.durationS)))
+  const run = await load(url, token, bodyOf, counter, amount, s.connections)
+  return { warm, run }
 }
 
 export async function runIntakeBench(s: IntakeScenario): Promise<IntakeResult> {
@@ -94,11 +107,9 @@ export async function runIntakeBench(s: IntakeScenario): Promise<IntakeResult> {
     const token = stack.env.WEBHOOK_SECRET ?? ''
     const bodyOf = webhookBodies(app, 'c')
     const counter = { i: 0 }
-    // Warm both up (JIT, connections), then measure each alone.
-    await load(bareUrl, token, bodyOf, counter, s.warmupS, s.connections)
-    const warm = await load(service.url, token, bodyOf, counter, s.warmupS, s.connections)
-    const bareRun = await load(bareUrl, token, bodyOf, counter, s.durationS, s.connections)
-    const serviceRun = await load(service.url, token, bodyOf, counter, s.durationS, s.connections)
+    // Each warmed up (JIT, connections), then measured alone.
+    const { run: bareRun } = await measure(bareUrl, token, bodyOf, counter, s)
+    const { warm, run: serviceRun } = await measure(service.url, token, bodyOf, counter, s)
 
     await service.stop()
     const ledger = await openLedger(`sqlite:${ledgerPath}`)
@@ -110,7 +121,6 @@ export async function runIntakeBench(s: IntakeScenario): Promise<IntakeResult> {
     const sv = figures(serviceRun)
     return {
       connections: s.connections,
-      durationS: s.durationS,
       bare: b,
       service: sv,
       ratio: sv.requestsPerSecond / b.requestsPerSecond,

@@ -154,6 +154,10 @@ export function readEnv(env: NodeJS.ProcessEnv, opts: ReadEnvOptions = {}): EnvS
   const retryScheduleMs = check('RETRY_SCHEDULE', parseDurationList)
   const sweepIntervalMs = check('SWEEP_INTERVAL', positive)
   const leaseMs = check('LEASE_DURATION', positive)
+  // A lease shorter than one ESB request lets another worker claim a send still in flight.
+  if (leaseMs !== undefined && esbTimeoutMs !== undefined && leaseMs <= esbTimeoutMs && !problems.has('LEASE_DURATION')) {
+    problems.set('LEASE_DURATION', `${JSON.stringify(text('LEASE_DURATION'))} must be longer than ESB_TIMEOUT (${text('ESB_TIMEOUT')})`)
+  }
   if (problems.size > 0 || raw === undefined) throw configInvalid(problems)
 
   return {

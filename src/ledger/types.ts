@@ -10,8 +10,8 @@ export const FINAL_STATUSES: readonly DeliveryStatus[] = ['sent', 'skipped', 'de
 
 export type DeliverySource = 'webhook' | 'resend' | 'sweep' | 'retry'
 
-export interface Delivery {
-  id: number
+/** What intake knows when it writes a delivery. */
+export interface NewDelivery {
   app: string
   recordId: string
   srNumber: string
@@ -21,6 +21,10 @@ export interface Delivery {
   source: DeliverySource
   /** The Knack record as received; the message is built from it at send time. */
   record: KnackRecord
+}
+
+export interface Delivery extends NewDelivery {
+  id: number
   status: DeliveryStatus
   attempts: number
   nextAttemptAt: Date
@@ -42,16 +46,6 @@ export interface Attempt {
   detail: string | null
   startedAt: Date
   finishedAt: Date
-}
-
-export interface NewDelivery {
-  app: string
-  recordId: string
-  srNumber: string
-  atdActivityId: number
-  contentHash: string
-  source: DeliverySource
-  record: KnackRecord
 }
 
 export type EnqueueMode =

@@ -80,6 +80,8 @@ t.test('each bad value stops with one line naming the variable', async (t) => {
     [{ ESB_TIMEOUT: '30' }, 'ESB_TIMEOUT: "30" is not a duration (use ms, s, m, h)'],
     [{ ESB_TIMEOUT: '0s' }, 'ESB_TIMEOUT: "0s" must be longer than zero'],
     [{ LEASE_DURATION: '2 days' }, 'LEASE_DURATION: "2 days" is not a duration (use ms, s, m, h)'],
+    [{ LEASE_DURATION: '20s' }, 'LEASE_DURATION: "20s" must be longer than ESB_TIMEOUT (30s)'],
+    [{ LEASE_DURATION: '5s', ESB_TIMEOUT: '5s' }, 'LEASE_DURATION: "5s" must be longer than ESB_TIMEOUT (5s)'],
     [{ SWEEP_INTERVAL: 'hourly' }, 'SWEEP_INTERVAL: "hourly" is not a duration (use ms, s, m, h)'],
     [{ RETRY_SCHEDULE: '30s,soon' }, 'RETRY_SCHEDULE: item 2: "soon" is not a duration (use ms, s, m, h)'],
     [{ DATABASE_URL: 'data/x.sqlite' }, 'DATABASE_URL: "data/x.sqlite" is not sqlite:<path>, sqlite::memory: or postgres://…'],

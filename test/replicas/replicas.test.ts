@@ -101,6 +101,7 @@ if (!url) {
       env: {
         DATABASE_URL: `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`,
         LEASE_DURATION: LEASE,
+        ESB_TIMEOUT: '2s',
         RETRY_SCHEDULE: '100ms,200ms,400ms,800ms',
         KNACK_RATE_LIMIT: String(RATE_PER_REPLICA),
         WORKER_CONCURRENCY: String(CONCURRENCY)
