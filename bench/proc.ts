@@ -37,8 +37,10 @@ export interface SpawnOptions {
   onStdout?: (chunk: string) => void
 }
 
+/** Run a script with node: TypeScript (.ts) through tsx, JavaScript as it is. */
 export function spawnNode(script: string, args: string[], opts: SpawnOptions): Child {
-  const proc = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', script, ...args], {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : []
+  const proc = spawn(process.execPath, [...(opts.nodeFlags ?? []), ...loader, script, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe']
@@ -71,10 +73,16 @@ export interface ServiceChild extends Child {
   url: string
 }
 
+/** Which CLI the service children run: the compiled one (build.ts) or src/cli.ts through tsx. */
+let serviceCli = 'src/cli.ts'
+export function useServiceCli(path: string): void {
+  serviceCli = path
+}
+
 /** The real service (`knack311 serve`) in a child process, listening on a free loopback port. */
 export async function spawnService(env: Record<string, string>, nodeFlags: string[] = []): Promise<ServiceChild> {
   const port = await freePort()
-  const child = spawnNode('src/cli.ts', ['serve'], {
+  const child = spawnNode(serviceCli, ['serve'], {
     env: { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' },
     nodeFlags
   })

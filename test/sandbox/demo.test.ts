@@ -22,7 +22,9 @@ t.test('the demo report: webhook, sweeps, what the ESB got, what Knack holds, wh
   // ESB: one line per message, nine messages, the header line says so.
   const esbAt = lines.findIndex((l) => l.startsWith('ESB received'))
   t.match(lines[esbAt], /^ESB received 9 message\(s\)/)
-  const esbLines = lines.slice(esbAt + 2).filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith('  ')))
+  const afterHeader = lines.slice(esbAt + 2)
+  const end = afterHeader.findIndex((l) => !l.startsWith('  '))
+  const esbLines = afterHeader.slice(0, end === -1 ? afterHeader.length : end)
   t.equal(esbLines.length, 9, 'nine message lines')
   const codes = esbLines.map((l) => l.trim().split(/\s+/)[1]).sort()
   t.same(codes, ['ADJUTIMI', 'CLOIS001', 'CLOIS001', 'CONTACT', 'DISPTECH', 'MONISSRE', 'REPACOMP', 'TMCONINV', 'TRREPSGN'])

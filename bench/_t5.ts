@@ -1,0 +1,3 @@
+import { runQueuedMemory, runSweepScale } from './memory-bench.js'
+console.log(await runSweepScale(1000, 150, 2000, 300_000))
+console.log(await runQueuedMemory(10000, 150, 3000))
