@@ -32,7 +32,8 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f
 }
 
-function wallClockAt(ms: number, timeZone: string): WallClock {
+/** What the wall clock in `timeZone` shows at the instant `ms`. */
+export function wallClockAt(ms: number, timeZone: string): WallClock {
   const parts: Record<string, number> = {}
   for (const p of formatter(timeZone).formatToParts(ms)) if (p.type !== 'literal') parts[p.type] = Number(p.value)
   return {

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino'
 import type { AppConfig } from '../config/types.js'
 import type { Sweeper, SweepTrigger } from '../intake/sweep.js'
+import { wallClockAt, wallClockToInstant } from '../message/dates.js'
 
 export interface SchedulerDeps {
   apps: ReadonlyMap<string, AppConfig>
@@ -101,52 +102,14 @@ const MINUTE_MS = 60_000
  */
 export function msUntilLocalHour(from: Date, timeZone: string, hour: number): number {
   const t = from.getTime()
-  const today = localParts(t, timeZone)
+  const today = wallClockAt(t, timeZone)
   for (let dayOffset = 0; dayOffset <= 2; dayOffset++) {
-    const at = localToInstant(today.year, today.month, today.day + dayOffset, hour, timeZone)
+    // Date.UTC carries day overflow into the next month and year.
+    const day = new Date(Date.UTC(today.year, today.month - 1, today.day + dayOffset))
+    const wall = { year: day.getUTCFullYear(), month: day.getUTCMonth() + 1, day: day.getUTCDate(), hour, minute: 0, second: 0 }
+    const at = wallClockToInstant(wall, timeZone).getTime()
     if (at - t >= MINUTE_MS) return at - t
   }
   // Unreachable for a real zone (two days always hold a later hour:00); keep a sane answer.
   return 86_400_000
-}
-
-interface LocalParts {
-  year: number
-  month: number
-  day: number
-  hour: number
-  minute: number
-  second: number
-}
-
-// Building a DateTimeFormat is costly; one per zone is reused (they hold no I/O or state).
-const formats = new Map<string, Intl.DateTimeFormat>()
-
-function localParts(epochMs: number, timeZone: string): LocalParts {
-  let format = formats.get(timeZone)
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric'
-    })
-    formats.set(timeZone, format)
-  }
-  const parts = format.formatToParts(new Date(epochMs))
-  const get = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value ?? 0)
-  return { year: get('year'), month: get('month'), day: get('day'), hour: get('hour'), minute: get('minute'), second: get('second') }
-}
-
-/** The zone's offset from UTC at an instant, in ms (wall clock minus UTC). */
-function offsetAt(epochMs: number, timeZone: string): number {
-  const p = localParts(epochMs, timeZone)
-  const wall = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second)
-  return wall - Math.floor(epochMs / 1000) * 1000
-}
-
-/** The instant the wall clock in `timeZone` shows year-month-day hour:00 (day may overflow). */
-function localToInstant(year: number, month: number, day: number, hour: number, timeZone: string): number {
-  const wall = Date.UTC(year, month - 1, day, hour)
-  // The offset just before the wall time, then corrected once if the wall time is past a change.
-  const first = wall - offsetAt(wall, timeZone)
-  const second = wall - offsetAt(first, timeZone)
-  return second
 }
