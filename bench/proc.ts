@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
+import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { request } from 'undici'
 import { sleep } from './stats.js'
@@ -79,11 +80,17 @@ export function useServiceCli(path: string): void {
   serviceCli = path
 }
 
-/** The real service (`knack311 serve`) in a child process, listening on a free loopback port. */
-export async function spawnService(env: Record<string, string>, nodeFlags: string[] = []): Promise<ServiceChild> {
+/** The real service (`knack311 serve`) in a child process, listening on a free loopback port.
+ *  `workerOff`: bench/service-child.mjs instead, the same service with its worker not started
+ *  (needs the compiled build). */
+export async function spawnService(env: Record<string, string>, nodeFlags: string[] = [], opts: { workerOff?: boolean } = {}): Promise<ServiceChild> {
   const port = await freePort()
-  const child = spawnNode(serviceCli, ['serve'], {
-    env: { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' },
+  const dist = serviceCli.endsWith('.js') ? dirname(serviceCli) : undefined
+  if (opts.workerOff && !dist) throw new Error('a service without its worker needs the compiled build')
+  const script = opts.workerOff ? 'bench/service-child.mjs' : serviceCli
+  const args = opts.workerOff ? [] : ['serve']
+  const child = spawnNode(script, args, {
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...(opts.workerOff ? { KNACK311_DIST: dist ?? '', BENCH_WORKER: 'off' } : {}) },
     nodeFlags
   })
   const url = `http://127.0.0.1:${port}`
@@ -113,53 +120,64 @@ export async function waitForHttp(url: string, child: Child, timeoutMs: number):
   throw new Error(`${url} did not answer within ${timeoutMs} ms: ${child.stderr().slice(-2000)}`)
 }
 
-/** Resident set size of a process, in bytes, from /proc (0 once it is gone). */
-export function rssOf(pid: number): number {
+interface MemStatus {
+  rss: number
+  anon: number
+  file: number
+  hwm: number
+}
+
+/** RSS of a process from /proc/<pid>/status, in bytes: total, anonymous (heap, native
+ *  allocations) and file-backed (mostly the node binary's pages); zeros once it is gone. */
+export function memOf(pid: number): MemStatus {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-    const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1]
-    return kb === undefined ? 0 : Number(kb) * 1024
+    const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)\\s+kB`).exec(status)?.[1] ?? 0) * 1024
+    return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile'), hwm: kb('VmHWM') }
   } catch {
-    return 0
+    return { rss: 0, anon: 0, file: 0, hwm: 0 }
   }
 }
 
-/** The kernel's own high-water mark of the process's RSS (VmHWM), in bytes. */
-export function peakRssOf(pid: number): number {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-    const kb = /VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1]
-    return kb === undefined ? 0 : Number(kb) * 1024
-  } catch {
-    return 0
-  }
+export function rssOf(pid: number): number {
+  return memOf(pid).rss
+}
+
+export interface RssPeak {
+  /** Highest RSS sampled, and its anonymous and file-backed parts at that sample, in bytes. */
+  peakSampled: number
+  anonAtPeak: number
+  fileAtPeak: number
+  /** The kernel's own high-water mark (VmHWM), which no sampling interval can miss. */
+  peakKernel: number
+  samples: number
 }
 
 export interface RssSampler {
-  /** Highest RSS sampled so far and the kernel's high-water mark, in bytes. */
-  stop(): { peakSampled: number; peakKernel: number; samples: number }
+  stop(): RssPeak
 }
 
 /** Sample a process's RSS every `everyMs` (50 ms by default) until stop(). */
 export function sampleRss(pid: number, everyMs = 50): RssSampler {
-  let peak = 0
-  let samples = 0
-  let hwm = 0
+  const peak: RssPeak = { peakSampled: 0, anonAtPeak: 0, fileAtPeak: 0, peakKernel: 0, samples: 0 }
+  let stopped = false
   const tick = () => {
-    const rss = rssOf(pid)
-    if (rss > 0) {
-      samples++
-      peak = Math.max(peak, rss)
-      hwm = Math.max(hwm, peakRssOf(pid))
-    }
+    const m = memOf(pid)
+    if (m.rss === 0) return
+    peak.samples++
+    peak.peakKernel = Math.max(peak.peakKernel, m.hwm)
+    if (m.rss > peak.peakSampled) Object.assign(peak, { peakSampled: m.rss, anonAtPeak: m.anon, fileAtPeak: m.file })
   }
   tick()
   const timer = setInterval(tick, everyMs)
   return {
     stop() {
-      clearInterval(timer)
-      tick()
-      return { peakSampled: peak, peakKernel: hwm, samples }
+      if (!stopped) {
+        stopped = true
+        clearInterval(timer)
+        tick()
+      }
+      return { ...peak }
     }
   }
 }

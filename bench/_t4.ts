@@ -1,2 +1,0 @@
-import { runLatencyBench } from './latency-bench.js'
-console.log(await runLatencyBench({ webhooks: 100, knackRate: 1000 }))

@@ -1,0 +1,146 @@
+// `npm run bench` — the service measured against Knack's limit, today's sequential script, a bare
+// Fastify route and its own targets; prints a table and writes BENCHMARKS.md and
+// bench/results.json. `npm run bench -- --quick` is a much smaller run (figures only indicative;
+// it writes bench/results-quick.json and leaves BENCHMARKS.md alone unless --write is given).
+//
+// Flags: --quick, --only=sweep,latency,intake,memory, --write, --no-write, --tsx (service
+// children run src/ through tsx instead of the compiled build; not for the memory phase),
+// --no-profile, --render (rewrite BENCHMARKS.md from bench/results.json without measuring).
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { BUILD_DIR, compileService } from './build.js'
+import { runFsyncBench } from './fsync-bench.js'
+import { runIntakeBench } from './intake-bench.js'
+import { runLatencyBench } from './latency-bench.js'
+import { loadNow, machine } from './machine.js'
+import { runQueuedMemory, runSweepScale } from './memory-bench.js'
+import { summarizeProfile } from './profile-summary.js'
+import { ROOT, useServiceCli } from './proc.js'
+import { renderMarkdown, renderTable, type BenchResults } from './report.js'
+import { runServiceSweep, startSequentialScript, type SweepScenario } from './sweep-bench.js'
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    write: { type: 'boolean' },
+    'no-write': { type: 'boolean', default: false },
+    tsx: { type: 'boolean', default: false },
+    'no-profile': { type: 'boolean', default: false },
+    render: { type: 'boolean', default: false }
+  }
+})
+
+const quick = values.quick === true
+const phases = new Set((values.only ?? 'sweep,latency,intake,memory').split(',').map((p) => p.trim()))
+const writeJson = values['no-write'] !== true
+const writeMarkdown = writeJson && (values.write ?? !quick)
+
+/** Sizes of each run: the full bench (< 10 min on 2 cores) and --quick (about a minute). */
+const SIZES = quick
+  ? { sweepN: 100, sweepDeadlineMs: 90_000, latencyN: 50, intakeS: 3, intakeWarmup: 300, queuedN: 5_000, holdMs: 3_000, scaleN: [500, 2_000], fsyncCommits: 50 }
+  : { sweepN: 1_000, sweepDeadlineMs: 480_000, latencyN: 300, intakeS: 10, intakeWarmup: 2_000, queuedN: 100_000, holdMs: 8_000, scaleN: [1_000, 10_000], fsyncCommits: 200 }
+
+const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`)
+
+async function main(): Promise<void> {
+  const started = performance.now()
+  const results: BenchResults = {
+    mode: quick ? 'quick' : 'full',
+    command: `npm run bench${quick ? ' -- --quick' : ''}`,
+    machine: machine(),
+    serviceBuild: values.tsx ? 'tsx' : 'compiled',
+    wallSeconds: 0
+  }
+  log(`machine: ${results.machine.cores} cores, ${results.machine.cpuModel}, load ${results.machine.loadAverage.start.join(' ')}`)
+
+  if (!values.tsx) {
+    log('compiling the service (tsc → node_modules/.cache/knack311-bench)')
+    const build = await compileService()
+    if (build.typeErrors) log(`tsc reported type errors (the build is used anyway):\n${build.typeErrors}`)
+    useServiceCli(build.cli)
+  }
+
+  results.fsync = runFsyncBench(SIZES.fsyncCommits)
+  log(`fsync: ${results.fsync.fullMsPerCommit.toFixed(2)} ms per FULL commit, ${results.fsync.normalMsPerCommit.toFixed(3)} ms per NORMAL commit`)
+
+  // (1) The sequential script runs in its own process for minutes; everything else runs beside it.
+  const scenario: SweepScenario = { n: SIZES.sweepN, srs: 150, knackLatencyMs: 50, knackRate: 10, esbLatencyMs: 300, deadlineMs: SIZES.sweepDeadlineMs }
+  let script: ReturnType<typeof startSequentialScript> | undefined
+  if (phases.has('sweep')) {
+    log(`sweep: ${scenario.n} records over ${scenario.srs} SRs; the sequential script starts in a child process`)
+    script = startSequentialScript(scenario)
+    script.catch(() => undefined) // awaited below; keep an early failure from being unhandled
+    const service = await runServiceSweep(scenario)
+    log(`sweep (service): ${service.seconds.toFixed(1)} s, ${service.recordsPerSecond.toFixed(2)} records/s, ${(service.fractionOfBound * 100).toFixed(1)} % of the bound, ${service.rateLimited} 429s`)
+    results.sweep = { scenario, service }
+  }
+
+  if (phases.has('latency')) {
+    log(`latency: ${SIZES.latencyN} webhooks one at a time`)
+    results.latency = await runLatencyBench({ webhooks: SIZES.latencyN, knackRate: 1000 })
+    log(`latency: p50 ${results.latency.p50Ms} ms, p99 ${results.latency.p99Ms} ms`)
+  }
+
+  if (phases.has('intake')) {
+    log(`intake: ~${SIZES.intakeS} s per target, 32 connections`)
+    results.intake = await runIntakeBench({ durationS: SIZES.intakeS, warmupRequests: SIZES.intakeWarmup, maxRequests: 100_000, connections: 32 })
+    log(`intake: ${results.intake.service.requestsPerSecond.toFixed(0)}/s (bare ${results.intake.bare.requestsPerSecond.toFixed(0)}/s), p99 ${results.intake.service.p99Ms} ms, ${results.intake.accepted202} 202s, ${results.intake.deliveriesOnDisk} on disk`)
+  }
+
+  if (phases.has('memory')) {
+    const sweeps = []
+    for (const n of SIZES.scaleN) {
+      log(`memory: sweep of ${n} records, Knack limit raised to 2000/s`)
+      const r = await runSweepScale(n, 150, 2000, 300_000)
+      log(`memory: sweep ${n}: ${r.seconds.toFixed(1)} s, peak RSS ${r.memory.peakRssMB.toFixed(0)} MB`)
+      sweeps.push(r)
+    }
+    const profileDir = join(BUILD_DIR, 'profiles')
+    const profiling = !values['no-profile']
+    if (profiling) mkdirSync(profileDir, { recursive: true })
+    log(`memory: ${SIZES.queuedN} webhooks queued (worker off${profiling ? ', CPU profile on' : ''}), then held with the worker on and the ESB down`)
+    const queued = await runQueuedMemory(SIZES.queuedN, 150, SIZES.holdMs, profiling && !values.tsx ? profileDir : undefined)
+    log(`memory: queued ${queued.onDisk}: peak RSS ${queued.memory.peakRssMB.toFixed(0)} MB (intake, ${queued.intakePerSecond.toFixed(0)}/s), ${queued.holdMemory.peakRssMB.toFixed(0)} MB (hold, /healthz p99 ${queued.healthP99Ms.toFixed(0)} ms)`)
+    results.memory = { queued, sweeps, knackRate: 2000 }
+    if (profiling) {
+      const newest = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).sort().pop()
+      if (newest) {
+        const file = join(profileDir, newest)
+        results.profile = { file: file.replace(`${ROOT}/`, ''), run: `${SIZES.queuedN.toLocaleString('en-US')} webhooks (the queued-memory run, worker off)`, ...summarizeProfile(file, { window: /^webhook@.*intake/, top: 12 }) }
+      }
+    }
+  }
+
+  if (script && results.sweep) {
+    log('sweep: waiting for the sequential script')
+    const s = await script
+    results.sweep.script = s
+    results.sweep.ratio = results.sweep.service.recordsPerSecond / s.recordsPerSecond
+    log(`sweep (script): ${s.seconds.toFixed(1)} s, ${s.recordsPerSecond.toFixed(2)} records/s; service ÷ script = ${results.sweep.ratio.toFixed(2)}`)
+  }
+
+  results.machine.loadAverage.end = loadNow()
+  results.wallSeconds = (performance.now() - started) / 1000
+  console.log(renderTable(results))
+  if (writeJson) {
+    const json = join(ROOT, 'bench', quick ? 'results-quick.json' : 'results.json')
+    writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`)
+    if (writeMarkdown) writeFileSync(join(ROOT, 'BENCHMARKS.md'), renderMarkdown(results))
+    log(`wrote ${json.replace(ROOT, '')}${writeMarkdown ? ' and BENCHMARKS.md' : ''}`)
+  }
+  log(`done in ${results.wallSeconds.toFixed(0)} s`)
+}
+
+/** --render: rewrite BENCHMARKS.md from bench/results.json (the last full run) without measuring. */
+function render(): void {
+  const results = JSON.parse(readFileSync(join(ROOT, 'bench', 'results.json'), 'utf8')) as BenchResults
+  writeFileSync(join(ROOT, 'BENCHMARKS.md'), renderMarkdown(results))
+  console.log(renderTable(results))
+}
+
+;(values.render ? Promise.resolve().then(render) : main()).catch((err: unknown) => {
+  console.error(err)
+  process.exitCode = 1
+})
