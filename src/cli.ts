@@ -34,24 +34,18 @@ async function sweepCommand(appName: string | undefined, timeout: string): Promi
   const app = appNamed(config, appName)
   const logger = createLogger({ level: config.logLevel, destination: process.stderr, pretty: false })
   const metrics = createMetrics({ defaultMetrics: false })
-  const deps = await createDeps(config, logger, metrics)
-  const service = await buildApp(config, deps)
+  const service = await buildApp(config, await createDeps(config, logger, metrics))
   try {
     await service.ready()
     const result = await service.service.sweeper.sweep(app, 'cli')
     const waited = await service.service.sweeper.outcomes(result.deliveryIds, parseDuration(timeout))
     console.log(`sweep ${app.name}: found ${result.found}, queued ${result.queued}, duplicates ${result.duplicates}, invalid ${result.invalid}`)
-    let ok = true
-    for (const [status, n] of Object.entries(waited.outcomes)) {
-      console.log(`${status}: ${n}`)
-      if (status !== 'sent' && status !== 'skipped') ok = false
-    }
+    for (const [status, n] of Object.entries(waited.outcomes)) console.log(`${status}: ${n}`)
     if (!waited.settled) console.log('not settled before the timeout')
-    for (const id of result.deliveryIds) {
-      const d = await deps.ledger.get(id)
-      if (d && d.status !== 'sent' && d.status !== 'skipped') console.log(`  delivery ${d.id} record ${d.recordId}: ${d.status}${d.lastError ? ` - ${d.lastError}` : ''}`)
+    for (const d of waited.unfinished) {
+      console.log(`  delivery ${d.id} record ${d.recordId}: ${d.status}${d.lastError ? ` - ${d.lastError}` : ''}`)
     }
-    return ok && waited.settled ? 0 : 1
+    return waited.unfinished.length === 0 && waited.settled ? 0 : 1
   } finally {
     await service.close()
   }

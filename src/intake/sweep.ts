@@ -3,7 +3,7 @@
 import type { Logger } from 'pino'
 import type { KnackClient } from '../clients/knack/types.js'
 import type { AppConfig } from '../config/types.js'
-import type { DeliveryStatus, Ledger } from '../ledger/types.js'
+import type { Delivery, DeliveryStatus, Ledger } from '../ledger/types.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { Intake } from './intake.js'
 
@@ -25,6 +25,8 @@ export interface SweepSummary {
 export interface SweepWaitResult {
   /** Deliveries of this sweep by status once the worker settled, or at the deadline. */
   outcomes: Partial<Record<DeliveryStatus, number>>
+  /** This sweep's deliveries that are neither sent nor skipped (yet), with their last error. */
+  unfinished: Delivery[]
   settled: boolean
 }
 
@@ -91,11 +93,14 @@ export function createSweeper(deps: SweeperDeps): Sweeper {
     async outcomes(deliveryIds, timeoutMs) {
       const settled = await deps.whenIdle(timeoutMs)
       const outcomes: Partial<Record<DeliveryStatus, number>> = {}
+      const unfinished: Delivery[] = []
       for (const id of deliveryIds) {
         const d = await deps.ledger.get(id)
-        if (d) outcomes[d.status] = (outcomes[d.status] ?? 0) + 1
+        if (!d) continue
+        outcomes[d.status] = (outcomes[d.status] ?? 0) + 1
+        if (d.status !== 'sent' && d.status !== 'skipped') unfinished.push(d)
       }
-      return { outcomes, settled }
+      return { outcomes, unfinished, settled }
     },
     running: () => [...inProgress.keys()]
   }
