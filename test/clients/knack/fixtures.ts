@@ -3,36 +3,13 @@
 import type { AppConfig } from '../../../src/config/types.js'
 import type { KnackRecord } from '../../../src/clients/knack/types.js'
 import { activityRecord } from '../../../src/sandbox/knack-records.js'
+import { dataTrackerApp } from '../../message/records.js'
 
 export const API_KEY = 'sekrit-api-key-5f2b9c0e7d1a'
 
+/** The data-tracker app of test/message/records.ts, with this folder's credentials. */
 export function testApp(overrides: Partial<AppConfig> = {}): AppConfig {
-  return {
-    name: 'data-tracker',
-    obj: 'object_75',
-    scene: 'scene_514',
-    view: 'view_1653',
-    timezone: 'America/Chicago',
-    fields: {
-      id: 'id',
-      atd_activity_id: 'field_1051',
-      emi_id: 'field_1868',
-      sr_number: 'field_1232',
-      issue_status_code_snapshot: 'field_1874',
-      esb_status: 'field_1860',
-      activity_datetime: 'field_1054',
-      activity_details: 'field_1055',
-      activity_name: 'field_1053',
-      csr_activity_id: 'field_4583',
-      csr_activity_code: 'field_4582'
-    },
-    activity_codes: { 'Dispatch Technician': 'DISPTECH', Other: null },
-    status_rewrites: { closed_duplicate: 'closed_resolved' },
-    statuses: { ready: 'READY_TO_SEND', sent: 'SENT', skipped: 'DO_NOT_SEND' },
-    outcome_code: 'COMPLET1',
-    credentials: { appId: 'app-data-tracker', apiKey: API_KEY },
-    ...overrides
-  }
+  return { ...dataTrackerApp(), credentials: { appId: 'app-data-tracker', apiKey: API_KEY }, ...overrides }
 }
 
 /** An activity record with atd_activity_id `n` (id `rec-<n>`). */
