@@ -17,23 +17,13 @@ import type {
   ListFilter,
   NewDelivery
 } from './types.js'
+import { HAS_EARLIER_PENDING, PENDING, srBusy } from './sql.js'
 
 /** Advisory-lock namespaces (first key of the two-int form; the bigint form is a separate space). */
 const LOCK_RECORD = 1 // enqueue: one (app, record) at a time
 const LOCK_SR = 2 // claim: one claimer per (app, sr_number) at a time
 
-const PENDING = `('queued', 'sending', 'esb_accepted', 'failed')`
-
-/** An earlier pending delivery of the same SR exists (earlier = lower atd_activity_id, then id). */
-const HAS_EARLIER_PENDING = `EXISTS (SELECT 1 FROM deliveries e
-  WHERE e.app = d.app AND e.sr_number = d.sr_number AND e.status IN ${PENDING}
-    AND (e.atd_activity_id < d.atd_activity_id OR (e.atd_activity_id = d.atd_activity_id AND e.id < d.id)))`
-
-/** Another delivery of the same SR holds a live lease. An expired lease does not block: its owner
- *  is presumed dead, and blocking on it could stall the SR for good. */
-const SR_BUSY = `EXISTS (SELECT 1 FROM deliveries b
-  WHERE b.app = d.app AND b.sr_number = d.sr_number AND b.status IN ${PENDING}
-    AND b.id <> d.id AND b.lease_until > $1)`
+const SR_BUSY = srBusy('$1')
 
 const CLAIMABLE = `d.status IN ${PENDING}
     AND (d.lease_until IS NULL OR d.lease_until <= $1)

@@ -26,19 +26,9 @@ import type {
   ListFilter,
   NewDelivery
 } from './types.js'
+import { HAS_EARLIER_PENDING, PENDING, srBusy } from './sql.js'
 
-const PENDING = `('queued', 'sending', 'esb_accepted', 'failed')`
-
-/** An earlier pending delivery of the same SR exists (earlier = lower atd_activity_id, then id). */
-const HAS_EARLIER_PENDING = `EXISTS (SELECT 1 FROM deliveries e
-  WHERE e.app = d.app AND e.sr_number = d.sr_number AND e.status IN ${PENDING}
-    AND (e.atd_activity_id < d.atd_activity_id OR (e.atd_activity_id = d.atd_activity_id AND e.id < d.id)))`
-
-/** Another delivery of the same SR holds a live lease (is being worked on). An expired lease does
- *  not block: its owner is presumed dead, and blocking on it could stall the SR for good. */
-const SR_BUSY = `EXISTS (SELECT 1 FROM deliveries b
-  WHERE b.app = d.app AND b.sr_number = d.sr_number AND b.status IN ${PENDING}
-    AND b.id <> d.id AND b.lease_until > @now)`
+const SR_BUSY = srBusy('@now')
 
 const CLAIM_CANDIDATES = `SELECT d.id FROM deliveries d
   WHERE d.status IN ${PENDING}
