@@ -26,29 +26,49 @@ import type {
   ListFilter,
   NewDelivery
 } from './types.js'
-import { HAS_EARLIER_PENDING, PENDING, srBusy } from './sql.js'
+import { PENDING, srBusy } from './sql.js'
 
 const SR_BUSY = srBusy('@now')
 
-const CLAIM_CANDIDATES = `SELECT d.id FROM deliveries d
-  WHERE d.status IN ${PENDING}
-    AND (d.lease_until IS NULL OR d.lease_until <= @now)
+/** Each SR's head: its first pending delivery in (atd_activity_id, id) order. A skip-scan over the
+ *  partial index deliveries_sr_pending — one index seek per SR, not a test of every pending row —
+ *  so a deep backlog behind a few failing heads costs no more than the heads themselves. */
+const HEADS = `WITH RECURSIVE heads(id) AS (
+    SELECT (SELECT id FROM deliveries INDEXED BY deliveries_sr_pending WHERE status IN ${PENDING}
+      ORDER BY app, sr_number, atd_activity_id, id LIMIT 1)
+    UNION ALL
+    -- The next SR of the same app, else the first SR of the next app: two seeks the index can
+    -- answer directly (a row-value comparison would only seek on app).
+    SELECT COALESCE(
+      (SELECT n.id FROM deliveries AS n INDEXED BY deliveries_sr_pending
+        WHERE n.status IN ${PENDING} AND n.app = h.app AND n.sr_number > h.sr_number
+        ORDER BY n.app, n.sr_number, n.atd_activity_id, n.id LIMIT 1),
+      (SELECT n.id FROM deliveries AS n INDEXED BY deliveries_sr_pending
+        WHERE n.status IN ${PENDING} AND n.app > h.app
+        ORDER BY n.app, n.sr_number, n.atd_activity_id, n.id LIMIT 1))
+    FROM heads JOIN deliveries AS h ON h.id = heads.id
+  )`
+
+/** Exported for the test that checks its plan seeks rather than scans. */
+export const CLAIM_CANDIDATES = `${HEADS}
+  SELECT d.id FROM heads JOIN deliveries d ON d.id = heads.id
+  WHERE (d.lease_until IS NULL OR d.lease_until <= @now)
     AND (d.status = 'sending' OR d.next_attempt_at <= @now)
-    AND NOT ${HAS_EARLIER_PENDING}
     AND NOT ${SR_BUSY}
   ORDER BY d.next_attempt_at, d.atd_activity_id, d.id
   LIMIT @limit`
 
 /** When each SR's head becomes claimable: its own due time or lease end, and the end of any other
  *  lease in its SR. Blocked later activities are not heads, so they never wake the worker early. */
-const NEXT_DUE = `SELECT MIN(MAX(
+export const NEXT_DUE = `${HEADS}
+  SELECT MIN(MAX(
     CASE WHEN d.status = 'sending' THEN COALESCE(d.lease_until, 0)
          ELSE MAX(d.next_attempt_at, COALESCE(d.lease_until, 0)) END,
     COALESCE((SELECT MAX(b.lease_until) FROM deliveries b
-      WHERE b.app = d.app AND b.sr_number = d.sr_number AND b.status IN ${PENDING} AND b.id <> d.id), 0)
+      WHERE b.app = d.app AND b.sr_number = d.sr_number AND b.lease_until IS NOT NULL
+        AND b.status IN ${PENDING} AND b.id <> d.id), 0)
   )) AS due
-  FROM deliveries d
-  WHERE d.status IN ${PENDING} AND NOT ${HAS_EARLIER_PENDING}`
+  FROM heads JOIN deliveries d ON d.id = heads.id`
 
 const INSERT_COLUMNS = `(app, record_id, sr_number, atd_activity_id, content_hash, dedupe_key, source, record,
     status, attempts, next_attempt_at, created_at, updated_at)

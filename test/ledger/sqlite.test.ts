@@ -52,7 +52,8 @@ t.test('opening a file: parent directory, WAL, migrations recorded once', async 
     db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all(),
     [
       { version: 1, name: 'deliveries' },
-      { version: 2, name: 'attempts' }
+      { version: 2, name: 'attempts' },
+      { version: 3, name: 'leased rows by service request' }
     ],
     'each migration applied once'
   )

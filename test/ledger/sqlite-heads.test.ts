@@ -1,0 +1,49 @@
+// The SQLite claim finds each service request's head by seeking through the partial index, so
+// a deep backlog behind a few waiting heads costs no more than the heads. Checked by behaviour
+// across two apps (the app-to-app step of the skip-scan) and by the query plan, not by time.
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import t from 'tap'
+import { openLedger } from '../../src/ledger/open.js'
+import { CLAIM_CANDIDATES, NEXT_DUE } from '../../src/ledger/sqlite-ledger.js'
+
+const HOUR = 3_600_000
+
+t.test('heads only: one per (app, sr_number), the lowest atd_activity_id; waiting heads block their SR', async (t) => {
+  const path = join(mkdtempSync(join(tmpdir(), 'knack311-heads-')), 'l.sqlite')
+  const ledger = await openLedger(`sqlite:${path}`)
+  t.teardown(() => ledger.close())
+  const now = new Date('2026-11-28T12:00:00Z')
+  const rows: Array<{ app: string; sr: string; atd: number }> = []
+  for (const app of ['data-tracker', 'signs-markings']) {
+    for (const sr of ['SR-1', 'SR-2', 'SR-3']) for (let i = 0; i < 20; i++) rows.push({ app, sr, atd: 1000 + ((i * 7) % 20) })
+  }
+  // Inserted in an order unrelated to atd_activity_id.
+  for (const [k, r] of rows.entries()) {
+    await ledger.enqueue({ app: r.app, recordId: `rec-${k}`, srNumber: r.sr, atdActivityId: r.atd + k, contentHash: `h${k}`, source: 'sweep', record: { id: `rec-${k}` } }, 'once', now)
+  }
+  const heads = await ledger.claim('w1', 100, 60_000, now)
+  t.equal(heads.length, 6, 'one head per (app, SR)')
+  for (const h of heads) {
+    const lowest = Math.min(...rows.map((r, k) => ({ ...r, atd: r.atd + k })).filter((r) => r.app === h.app && r.sr === h.srNumber).map((r) => r.atd))
+    t.equal(h.atdActivityId, lowest, `${h.app} ${h.srNumber}: the earliest activity`)
+  }
+  t.same(await ledger.claim('w2', 100, 60_000, now), [], 'nothing else while the heads are leased')
+
+  const later = new Date(now.getTime() + HOUR)
+  for (const h of heads) await ledger.finish(h.id, { status: 'failed', attempts: 1, nextAttemptAt: later, lastError: 'ESB down', now })
+  t.same(await ledger.claim('w2', 100, 60_000, now), [], 'failed heads waiting for their retry block the 114 behind them')
+  t.equal((await ledger.nextDueAt())?.getTime(), later.getTime(), 'the next due time is the heads\' retry time')
+  t.equal((await ledger.claim('w2', 100, 60_000, later)).length, 6, 'at that time the same six heads come back')
+
+  // The plan: seeks on (app, sr_number) through the partial index; no scan of the deliveries table.
+  const db = new Database(path, { readonly: true })
+  t.teardown(() => db.close())
+  for (const [name, sql] of [['claim', CLAIM_CANDIDATES], ['next due', NEXT_DUE]] as const) {
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ now: now.getTime(), limit: 10 }) as Array<{ detail: string }>).map((r) => r.detail)
+    t.ok(plan.some((d) => /USING INDEX deliveries_sr_pending \(app=\? AND sr_number>\?\)/.test(d)), `${name}: seeks the next SR`)
+    t.notOk(plan.some((d) => /^SCAN (d|deliveries|n|b|e)\b(?! USING)/.test(d)), `${name}: no full table scan`, { plan })
+  }
+})
