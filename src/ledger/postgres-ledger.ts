@@ -31,8 +31,25 @@ const CLAIMABLE = `d.status IN ${PENDING}
     AND NOT ${HAS_EARLIER_PENDING}
     AND NOT ${SR_BUSY}`
 
-const CLAIM_CANDIDATES = `SELECT d.id, d.app || chr(31) || d.sr_number AS sr_key FROM deliveries d
-  WHERE ${CLAIMABLE}
+/** Each SR's head: its first pending delivery in (atd_activity_id, id) order, found by a skip-scan
+ *  of the partial index deliveries_sr_pending — one index seek per SR — so a deep backlog behind
+ *  a few waiting heads costs no more than the heads themselves. */
+const HEADS = `WITH RECURSIVE heads AS (
+    (SELECT d.id, d.app, d.sr_number FROM deliveries d WHERE d.status IN ${PENDING}
+      ORDER BY d.app, d.sr_number, d.atd_activity_id, d.id LIMIT 1)
+    UNION ALL
+    SELECT n.id, n.app, n.sr_number FROM heads h
+    CROSS JOIN LATERAL (SELECT d.id, d.app, d.sr_number FROM deliveries d
+      WHERE d.status IN ${PENDING} AND (d.app, d.sr_number) > (h.app, h.sr_number)
+      ORDER BY d.app, d.sr_number, d.atd_activity_id, d.id LIMIT 1) n
+  )`
+
+/** The candidates are heads by construction; LEASE re-checks all of CLAIMABLE under the SR locks. */
+const CLAIM_CANDIDATES = `${HEADS}
+  SELECT d.id, d.app || chr(31) || d.sr_number AS sr_key FROM heads JOIN deliveries d ON d.id = heads.id
+  WHERE (d.lease_until IS NULL OR d.lease_until <= $1)
+    AND (d.status = 'sending' OR d.next_attempt_at <= $1)
+    AND NOT ${SR_BUSY}
   ORDER BY d.next_attempt_at, d.atd_activity_id, d.id
   LIMIT $2`
 
@@ -48,14 +65,15 @@ const LEASE = `UPDATE deliveries u
   WHERE u.id = pick.id
   RETURNING u.*`
 
-const NEXT_DUE = `SELECT MIN(GREATEST(
+const NEXT_DUE = `${HEADS}
+  SELECT MIN(GREATEST(
     CASE WHEN d.status = 'sending' THEN COALESCE(d.lease_until, 'epoch'::timestamptz)
          ELSE GREATEST(d.next_attempt_at, d.lease_until) END,
     (SELECT MAX(b.lease_until) FROM deliveries b
-      WHERE b.app = d.app AND b.sr_number = d.sr_number AND b.status IN ${PENDING} AND b.id <> d.id)
+      WHERE b.app = d.app AND b.sr_number = d.sr_number AND b.lease_until IS NOT NULL
+        AND b.status IN ${PENDING} AND b.id <> d.id)
   )) AS due
-  FROM deliveries d
-  WHERE d.status IN ${PENDING} AND NOT ${HAS_EARLIER_PENDING}`
+  FROM heads JOIN deliveries d ON d.id = heads.id`
 
 const INSERT = `INSERT INTO deliveries (app, record_id, sr_number, atd_activity_id, content_hash, dedupe_key,
     source, record, status, attempts, next_attempt_at, created_at, updated_at)

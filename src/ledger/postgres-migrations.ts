@@ -58,6 +58,14 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX attempts_delivery ON attempts (delivery_id, id);
     `
+  },
+  {
+    version: 3,
+    name: 'leased rows by service request',
+    // Only deliveries in flight hold a lease: "is this SR busy" looks at those few, not the backlog.
+    sql: `
+      CREATE INDEX deliveries_sr_leased ON deliveries (app, sr_number, lease_until) WHERE lease_until IS NOT NULL;
+    `
   }
 ]
 

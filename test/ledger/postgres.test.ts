@@ -54,7 +54,7 @@ if (!url) {
     await client.connect()
     t.teardown(() => client.end())
     const { rows } = await client.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`)
-    t.same(rows, [{ version: 1 }, { version: 2 }])
+    t.same(rows, [{ version: 1 }, { version: 2 }, { version: 3 }])
     const first = ledgers[0]
     if (!first) throw new Error('no ledger')
     const { delivery } = await first.enqueue(
