@@ -5,18 +5,10 @@ import { readFileSync } from 'node:fs'
 import { readyActivities } from './records.js'
 import { runSequentialScript } from './sequential-script.js'
 import { startStack } from '../src/sandbox/stack.js'
-
-interface Args {
-  n: number
-  srs: number
-  knackLatencyMs: number
-  knackRate: number
-  esbLatencyMs: number
-  deadlineMs: number
-}
+import type { SweepScenario } from './sweep-bench.js'
 
 async function main(): Promise<void> {
-  const args = JSON.parse(process.argv[2] ?? '{}') as Args
+  const args = JSON.parse(process.argv[2] ?? '{}') as SweepScenario
   const stack = await startStack({
     buildService: false,
     knack: { latencyMs: args.knackLatencyMs, rateLimit: args.knackRate },
@@ -28,7 +20,7 @@ async function main(): Promise<void> {
     const run = await runSequentialScript({
       app,
       knackUrl: stack.knackSim.url,
-      esb: { url: stack.esbSim.url, cert: readFileSync(stack.paths.clientCert, 'utf8'), key: readFileSync(stack.paths.clientKey, 'utf8') },
+      esb: { url: stack.esbSim.url, cert: readFileSync(stack.paths.clientCert, 'utf8'), key: readFileSync(stack.paths.clientKey, 'utf8'), ca: readFileSync(stack.paths.caCert, 'utf8') },
       deadlineMs: args.deadlineMs
     })
     const sim = stack.knackSim.stats()
