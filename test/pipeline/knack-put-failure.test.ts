@@ -44,7 +44,9 @@ t.test('more PUT failures than the client retries: the delivery waits in esb_acc
 
   const waiting = await waitFor(async () => {
     const v = await getDelivery(stack, id)
-    return v.status === 'esb_accepted' && v.history.some((h) => h.step === 'knack') ? v : undefined
+    // Resting, not mid-attempt: the failed Knack try is in the history AND the retry is scheduled
+    // (the attempt row and the status change are two writes; between them last_error is not set yet).
+    return v.status === 'esb_accepted' && v.history.some((h) => h.step === 'knack') && v.last_error !== null ? v : undefined
   }, 30_000, 'the delivery to wait in esb_accepted after a Knack failure')
   t.ok(waiting.esb_accepted_at, 'the ESB yes is on record')
   t.ok(waiting.next_attempt_at, 'a retry is scheduled')
