@@ -9,7 +9,7 @@ const FAULT = { code: 'env:Client', string: 'Internal Error' }
 
 t.test('faults for a while, then ok: every record delivered, the faults on record', async (t) => {
   // Plenty of short waits: the outage must not exhaust the schedule.
-  const stack = await startStack({ env: { RETRY_SCHEDULE: Array.from({ length: 40 }, () => '50ms').join(',') } })
+  const stack = await startStack({ env: { RETRY_SCHEDULE: Array.from({ length: 200 }, () => '50ms').join(',') } })
   t.teardown(() => stack.close())
   const acts = Array.from({ length: 5 }, () => activity())
   stack.seed(app, acts)
