@@ -5,6 +5,8 @@ import type { Logger } from 'pino'
 import type { EsbClient } from './clients/esb/types.js'
 import type { KnackClient } from './clients/knack/types.js'
 import type { Config } from './config/types.js'
+import { createEvents } from './events/bus.js'
+import type { Events } from './events/types.js'
 import { createIntake, type Intake } from './intake/intake.js'
 import { createSweeper, type Sweeper } from './intake/sweep.js'
 import type { Ledger } from './ledger/types.js'
@@ -29,11 +31,14 @@ export interface AppDeps {
   clock?: () => Date
   logger?: Logger
   metrics?: Metrics
+  /** What the worker and the clients announce; alerts and metrics listen. Made here when absent. */
+  events?: Events
   /** false: no background worker (tests that only look at intake). */
   startWorker?: boolean
 }
 
 export interface Service {
+  events: Events
   worker: Worker
   intake: Intake
   sweeper: Sweeper
@@ -53,6 +58,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const clock = deps.clock ?? (() => new Date())
   const logger = deps.logger ?? createLogger({ level: config.logLevel })
   const metrics = deps.metrics ?? createMetrics()
+  const events = deps.events ?? createEvents(logger)
   metrics.watchLedger(deps.ledger, clock)
 
   const app = Fastify({
@@ -63,16 +69,17 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   })
 
   const worker = createWorker(
-    { ledger: deps.ledger, knack: deps.knack, esb: deps.esb, apps: config.apps, clock, logger, metrics, retryScheduleMs: config.retryScheduleMs },
+    { ledger: deps.ledger, knack: deps.knack, esb: deps.esb, apps: config.apps, clock, logger, metrics, events, retryScheduleMs: config.retryScheduleMs },
     { concurrency: config.workerConcurrency, leaseMs: config.leaseMs }
   )
   const intake = createIntake({ ledger: deps.ledger, knack: deps.knack, clock, wake: worker.wake })
   const sweeper = createSweeper({ knack: deps.knack, intake, ledger: deps.ledger, whenIdle: worker.whenIdle, logger, metrics })
   const scheduler = createScheduler({ apps: config.apps, sweeper, intervalMs: config.sweepIntervalMs, logger })
-  app.decorate('service', { worker, intake, sweeper, metrics })
+  app.decorate('service', { events, worker, intake, sweeper, metrics })
+  app.decorateRequest('operator', '')
 
   const ctx: RouteContext = {
-    config, ledger: deps.ledger, knack: deps.knack, intake, sweeper, metrics, clock,
+    config, ledger: deps.ledger, knack: deps.knack, intake, sweeper, metrics, events, clock,
     wakeWorker: worker.wake,
     readiness: createReadiness({ config, ledger: deps.ledger, clock, metrics })
   }

@@ -4,11 +4,14 @@ import type { Logger } from 'pino'
 import { createEsbClient } from './clients/esb/esb-client.js'
 import { createKnackClient } from './clients/knack/client.js'
 import type { Config } from './config/types.js'
+import { createEvents } from './events/bus.js'
 import { openLedger } from './ledger/open.js'
 import type { Metrics } from './observability/metrics.js'
 import type { AppDeps } from './app.js'
 
 export async function createDeps(config: Config, logger: Logger, metrics: Metrics): Promise<AppDeps> {
+  // One Events for the clients and the app, so what a client announces reaches alerts and metrics.
+  const events = createEvents(logger)
   const ledger = await openLedger(config.databaseUrl, { logger })
   const knack = createKnackClient({
     baseUrl: config.knackApiUrl,
@@ -30,5 +33,5 @@ export async function createDeps(config: Config, logger: Logger, metrics: Metric
     logger,
     observe: { request: (status, seconds) => metrics.esbRequests.observe({ status: String(status) }, seconds) }
   })
-  return { ledger, knack, esb, logger, metrics }
+  return { ledger, knack, esb, logger, metrics, events }
 }

@@ -80,6 +80,24 @@ export const appFileSchema = z.strictObject({
     })
     .default({ ready: 'READY_TO_SEND', sent: 'SENT', skipped: 'DO_NOT_SEND' }),
   outcome_code: code.default('COMPLET1'),
+  // Since May 2024 some activities close with their own outcome (reference/apps.md); names are
+  // compared like activity_codes'.
+  outcome_codes: z
+    .record(z.string(), code)
+    .default({})
+    .superRefine((codes, ctx) => {
+      const seen = new Map<string, string>()
+      for (const [key, value] of Object.entries(codes)) {
+        const name = normalizeActivityName(key)
+        if (name === '') ctx.addIssue({ code: 'custom', path: [key], message: 'activity name is empty' })
+        const earlier = seen.get(name)
+        if (earlier !== undefined && earlier !== value) {
+          ctx.addIssue({ code: 'custom', path: [key], message: `is the same activity as another key with another code (${JSON.stringify(value)} vs ${JSON.stringify(earlier)})` })
+        }
+        seen.set(name, value)
+      }
+    })
+    .transform((codes) => Object.fromEntries(Object.entries(codes).map(([key, value]) => [normalizeActivityName(key), value]))),
   credentials: z
     .strictObject({
       app_id_env: z.string().regex(ENV_NAME, { error: 'must name an environment variable' }),
@@ -114,6 +132,7 @@ export function parseAppFile(name: string, json: unknown, env: Record<string, st
     status_rewrites: file.status_rewrites,
     statuses: file.statuses,
     outcome_code: file.outcome_code,
+    outcome_codes: file.outcome_codes,
     credentials: resolveCredentials(file, env, source, opts.requireCredentials ?? true)
   }
 }

@@ -7,10 +7,13 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseEnv } from 'node:util'
 import { ConfigInvalid } from '../errors.js'
-import { parseDuration, parseDurationList } from './duration.js'
+import { parseDuration, parseDurationList, parseSpan } from './duration.js'
+import { parseDigestAt, parseEmailList, parseOperatorTokens, type DigestAt, type Operator } from './env-values.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
+export const ESB_AUTH_MODES = ['mtls', 'basic', 'mtls+basic'] as const
+export type EsbAuthMode = (typeof ESB_AUTH_MODES)[number]
 
 const ENV_SCHEMA = {
   type: 'object',
@@ -22,9 +25,17 @@ const ENV_SCHEMA = {
     ESB_CERT: { type: 'string', default: 'certs/esb.cert' },
     ESB_KEY: { type: 'string', default: 'certs/esb.pem' },
     ESB_CA: { type: 'string' },
+    ESB_AUTH: { type: 'string', enum: ESB_AUTH_MODES, default: 'mtls' },
+    ESB_USERNAME: { type: 'string' },
+    ESB_PASSWORD: { type: 'string' },
     ESB_TIMEOUT: { type: 'string', default: '30s' },
+    ESB_PAUSE_AFTER: { type: 'integer', minimum: 1, default: 5 },
+    ESB_PROBE_EVERY: { type: 'string', default: '30s' },
     WEBHOOK_SECRET: { type: 'string' },
+    WEBHOOK_VERIFY: { type: 'boolean', default: true },
     ADMIN_TOKEN: { type: 'string' },
+    OPERATOR_TOKENS: { type: 'string' },
+    PUBLIC_URL: { type: 'string' },
     DATABASE_URL: {
       type: 'string',
       default: 'sqlite:data/knack311.sqlite',
@@ -33,6 +44,15 @@ const ENV_SCHEMA = {
     RETRY_SCHEDULE: { type: 'string', default: '30s,2m,10m,30m,1h,2h,4h,8h' },
     KNACK_RATE_LIMIT: { type: 'number', exclusiveMinimum: 0, default: 10 },
     SWEEP_INTERVAL: { type: 'string' },
+    RETENTION: { type: 'string', default: '90d' },
+    ALERT_SLACK_URL: { type: 'string' },
+    ALERT_TEAMS_URL: { type: 'string' },
+    ALERT_WEBHOOK_URL: { type: 'string' },
+    SMTP_URL: { type: 'string' },
+    ALERT_EMAIL_FROM: { type: 'string' },
+    ALERT_EMAIL_TO: { type: 'string' },
+    ALERT_STUCK_AFTER: { type: 'string', default: '1h' },
+    DIGEST_AT: { type: 'string' },
     PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 3000 },
     HOST: { type: 'string', default: '0.0.0.0' },
     LOG_LEVEL: { type: 'string', enum: LOG_LEVELS, default: 'info' },
@@ -46,7 +66,24 @@ export type EnvName = keyof typeof ENV_SCHEMA.properties
 const ENV_NAMES = Object.keys(ENV_SCHEMA.properties) as EnvName[]
 
 /** Never echoed in a message. */
-const SECRET_NAMES: ReadonlySet<string> = new Set(['KNACK_APP_ID', 'KNACK_API_KEY', 'WEBHOOK_SECRET', 'ADMIN_TOKEN'])
+const SECRET_NAMES: ReadonlySet<string> = new Set([
+  'KNACK_APP_ID',
+  'KNACK_API_KEY',
+  'WEBHOOK_SECRET',
+  'ADMIN_TOKEN',
+  'OPERATOR_TOKENS',
+  'ESB_USERNAME',
+  'ESB_PASSWORD'
+])
+/** URLs that may carry a password or are themselves a secret (a Slack or Teams webhook URL is
+ *  its own credential): shown cut at their scheme. */
+const URL_SECRET_NAMES: ReadonlySet<string> = new Set([
+  'DATABASE_URL',
+  'SMTP_URL',
+  'ALERT_SLACK_URL',
+  'ALERT_TEAMS_URL',
+  'ALERT_WEBHOOK_URL'
+])
 
 /** What a value failing the JSON schema should have been (env-schema's own texts are Ajv's). */
 const SCHEMA_RULES: Partial<Record<EnvName, string>> = {
@@ -54,7 +91,10 @@ const SCHEMA_RULES: Partial<Record<EnvName, string>> = {
   KNACK_RATE_LIMIT: 'is not a number above 0 (requests per second)',
   PORT: 'is not a whole number from 0 to 65535',
   LOG_LEVEL: `is not one of ${LOG_LEVELS.join(', ')}`,
-  WORKER_CONCURRENCY: 'is not a whole number of 1 or more'
+  WORKER_CONCURRENCY: 'is not a whole number of 1 or more',
+  ESB_AUTH: `is not one of ${ESB_AUTH_MODES.join(', ')}`,
+  ESB_PAUSE_AFTER: 'is not a whole number of 1 or more (consecutive endpoint failures)',
+  WEBHOOK_VERIFY: 'is not true or false'
 }
 
 interface RawEnv {
@@ -65,13 +105,30 @@ interface RawEnv {
   ESB_CERT: string
   ESB_KEY: string
   ESB_CA?: string
+  ESB_AUTH: EsbAuthMode
+  ESB_USERNAME?: string
+  ESB_PASSWORD?: string
   ESB_TIMEOUT: string
+  ESB_PAUSE_AFTER: number
+  ESB_PROBE_EVERY: string
   WEBHOOK_SECRET?: string
+  WEBHOOK_VERIFY: boolean
   ADMIN_TOKEN?: string
+  OPERATOR_TOKENS?: string
+  PUBLIC_URL?: string
   DATABASE_URL: string
   RETRY_SCHEDULE: string
   KNACK_RATE_LIMIT: number
   SWEEP_INTERVAL?: string
+  RETENTION: string
+  ALERT_SLACK_URL?: string
+  ALERT_TEAMS_URL?: string
+  ALERT_WEBHOOK_URL?: string
+  SMTP_URL?: string
+  ALERT_EMAIL_FROM?: string
+  ALERT_EMAIL_TO?: string
+  ALERT_STUCK_AFTER: string
+  DIGEST_AT?: string
   PORT: number
   HOST: string
   LOG_LEVEL: LogLevel
@@ -89,13 +146,32 @@ export interface EnvSettings {
   esbCert: string
   esbKey: string
   esbCa?: string | undefined
+  esbAuth: EsbAuthMode
+  esbUsername?: string | undefined
+  esbPassword?: string | undefined
   esbTimeoutMs: number
+  esbPauseAfter: number
+  esbProbeEveryMs: number
   webhookSecret?: string | undefined
+  webhookVerify: boolean
   adminToken?: string | undefined
+  /** OPERATOR_TOKENS, parsed: named people besides "admin". */
+  operators: Operator[]
+  publicUrl?: string | undefined
   databaseUrl: string
   retryScheduleMs: number[]
   knackRateLimit: number
   sweepIntervalMs?: number | undefined
+  /** null: RETENTION=off, keep everything. */
+  retentionMs: number | null
+  alertSlackUrl?: string | undefined
+  alertTeamsUrl?: string | undefined
+  alertWebhookUrl?: string | undefined
+  smtpUrl?: string | undefined
+  alertEmailFrom?: string | undefined
+  alertEmailTo: string[]
+  alertStuckAfterMs: number
+  digestAt?: DigestAt | undefined
   port: number
   host: string
   logLevel: LogLevel
@@ -111,6 +187,8 @@ export interface ReadEnvOptions {
   cwd?: string | undefined
   /** Variables this use of the service cannot do without. */
   required?: readonly EnvName[] | undefined
+  /** The service will talk to the ESB: ESB_AUTH's credentials are required too. */
+  esb?: boolean | undefined
 }
 
 /** Read and check the environment. Throws ConfigInvalid with one line naming each bad variable. */
@@ -148,12 +226,52 @@ export function readEnv(env: NodeJS.ProcessEnv, opts: ReadEnvOptions = {}): EnvS
     if (ms <= 0) throw new Error(`${JSON.stringify(value)} must be longer than zero`)
     return ms
   }
-  const knackApiUrl = check('KNACK_API_URL', (v) => httpUrl(v, ['http:', 'https:']))
+  const positiveSpan = (value: string): number => {
+    const ms = parseSpan(value)
+    if (ms <= 0) throw new Error(`${JSON.stringify(value)} must be longer than zero`)
+    return ms
+  }
+  const anyUrl = (v: string) => httpUrl(v, ['http:', 'https:'])
+  const knackApiUrl = check('KNACK_API_URL', anyUrl)
   const esbEndpoint = check('ESB_ENDPOINT', (v) => httpUrl(v, ['https:']))
   const esbTimeoutMs = check('ESB_TIMEOUT', positive)
+  const esbProbeEveryMs = check('ESB_PROBE_EVERY', positive)
   const retryScheduleMs = check('RETRY_SCHEDULE', parseDurationList)
   const sweepIntervalMs = check('SWEEP_INTERVAL', positive)
   const leaseMs = check('LEASE_DURATION', positive)
+  const publicUrl = check('PUBLIC_URL', anyUrl)
+  const retention = check('RETENTION', (v) => (v.toLowerCase() === 'off' ? null : positiveSpan(v)))
+  const alertSlackUrl = check('ALERT_SLACK_URL', (v) => secretUrl(v, ['https:', 'http:']))
+  const alertTeamsUrl = check('ALERT_TEAMS_URL', (v) => secretUrl(v, ['https:', 'http:']))
+  const alertWebhookUrl = check('ALERT_WEBHOOK_URL', (v) => secretUrl(v, ['https:', 'http:']))
+  const smtpUrl = check('SMTP_URL', (v) => secretUrl(v, ['smtp:', 'smtps:']))
+  const alertEmailFrom = check('ALERT_EMAIL_FROM', (v) => {
+    const [one, ...more] = parseEmailList(v)
+    if (one === undefined || more.length > 0) throw new Error(`${JSON.stringify(v)} is not one e-mail address`)
+    return one
+  })
+  const alertEmailTo = check('ALERT_EMAIL_TO', parseEmailList)
+  const alertStuckAfterMs = check('ALERT_STUCK_AFTER', positiveSpan)
+  const digestAt = check('DIGEST_AT', parseDigestAt)
+  const operators = check('OPERATOR_TOKENS', (v) => parseOperatorTokens(v, vars.ADMIN_TOKEN))
+
+  // Rules between variables, each reported on the variable that is missing or wrong.
+  const needs = (name: EnvName, why: string) => {
+    if (vars[name] === undefined && !problems.has(name)) problems.set(name, `is required ${why}`)
+  }
+  const esbAuth = ESB_AUTH_MODES.find((m) => m === text('ESB_AUTH'))
+  if (opts.esb && esbAuth !== undefined && esbAuth.includes('basic')) {
+    needs('ESB_USERNAME', `when ESB_AUTH is ${esbAuth}`)
+    needs('ESB_PASSWORD', `when ESB_AUTH is ${esbAuth}`)
+  }
+  if (smtpUrl !== undefined) {
+    needs('ALERT_EMAIL_FROM', 'when SMTP_URL is set')
+    needs('ALERT_EMAIL_TO', 'when SMTP_URL is set')
+  } else if (vars.SMTP_URL === undefined) {
+    for (const name of ['ALERT_EMAIL_FROM', 'ALERT_EMAIL_TO'] as const) {
+      if (vars[name] !== undefined && !problems.has(name)) problems.set(name, 'is set but SMTP_URL is not (e-mail alerts need a server)')
+    }
+  }
   // A lease shorter than one ESB request lets another worker claim a send still in flight.
   if (leaseMs !== undefined && esbTimeoutMs !== undefined && leaseMs <= esbTimeoutMs && !problems.has('LEASE_DURATION')) {
     problems.set('LEASE_DURATION', `${JSON.stringify(text('LEASE_DURATION'))} must be longer than ESB_TIMEOUT (${text('ESB_TIMEOUT')})`)
@@ -168,13 +286,30 @@ export function readEnv(env: NodeJS.ProcessEnv, opts: ReadEnvOptions = {}): EnvS
     esbCert: raw.ESB_CERT,
     esbKey: raw.ESB_KEY,
     esbCa: raw.ESB_CA,
+    esbAuth: raw.ESB_AUTH,
+    esbUsername: raw.ESB_USERNAME,
+    esbPassword: raw.ESB_PASSWORD,
     esbTimeoutMs: esbTimeoutMs ?? 0,
+    esbPauseAfter: raw.ESB_PAUSE_AFTER,
+    esbProbeEveryMs: esbProbeEveryMs ?? 0,
     webhookSecret: raw.WEBHOOK_SECRET,
+    webhookVerify: raw.WEBHOOK_VERIFY,
     adminToken: raw.ADMIN_TOKEN,
+    operators: operators ?? [],
+    publicUrl,
     databaseUrl: raw.DATABASE_URL,
     retryScheduleMs: retryScheduleMs ?? [],
     knackRateLimit: raw.KNACK_RATE_LIMIT,
     sweepIntervalMs,
+    retentionMs: retention ?? null,
+    alertSlackUrl,
+    alertTeamsUrl,
+    alertWebhookUrl,
+    smtpUrl,
+    alertEmailFrom,
+    alertEmailTo: alertEmailTo ?? [],
+    alertStuckAfterMs: alertStuckAfterMs ?? 0,
+    digestAt,
     port: raw.PORT,
     host: raw.HOST,
     logLevel: raw.LOG_LEVEL,
@@ -210,6 +345,20 @@ function mergeDotenv(env: NodeJS.ProcessEnv, cwd: string): Record<string, string
   return vars
 }
 
+/** A URL that is a credential: checked like any other, but never quoted in the message. */
+function secretUrl(text: string, protocols: string[]): string {
+  let url: URL
+  try {
+    url = new URL(text)
+  } catch {
+    throw new Error('is not a URL (value not shown: it may hold a secret)')
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new Error(`must be a ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL, not ${url.protocol.replace(':', '')}`)
+  }
+  return text
+}
+
 function httpUrl(text: string, protocols: string[]): string {
   let url: URL
   try {
@@ -235,7 +384,7 @@ function schemaFailures(err: unknown): EnvName[] {
 function show(name: string, value: string | undefined): string {
   if (value === undefined) return 'value'
   if (SECRET_NAMES.has(name)) return 'value'
-  if (name === 'DATABASE_URL') {
+  if (URL_SECRET_NAMES.has(name)) {
     const colon = value.indexOf(':')
     return JSON.stringify(colon === -1 ? value : `${value.slice(0, colon + 1)}…`)
   }

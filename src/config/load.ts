@@ -23,17 +23,32 @@ const SERVICE_REQUIRES: readonly EnvName[] = ['ESB_ENDPOINT', 'WEBHOOK_SECRET', 
 export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions = {}): Config {
   const cwd = opts.cwd ?? process.cwd()
   const need = opts.need ?? 'service'
-  const settings = readEnv(env, { cwd, required: need === 'service' ? SERVICE_REQUIRES : [] })
+  const settings = readEnv(env, { cwd, required: need === 'service' ? SERVICE_REQUIRES : [], esb: need === 'service' })
   const apps = loadAppFiles(settings.appsDir, settings.vars, { cwd, requireCredentials: true })
   return {
     knackApiUrl: settings.knackApiUrl,
     esb: need === 'service' ? readEsbFiles(settings, cwd) : esbWithoutFiles(settings, cwd),
     webhookSecret: settings.webhookSecret ?? '',
+    webhookVerify: settings.webhookVerify,
     adminToken: settings.adminToken ?? '',
+    operators: [...(settings.adminToken ? [{ name: 'admin', token: settings.adminToken }] : []), ...settings.operators],
+    publicUrl: settings.publicUrl?.replace(/\/+$/, ''),
     databaseUrl: settings.databaseUrl,
     retryScheduleMs: settings.retryScheduleMs,
     knackRateLimit: settings.knackRateLimit,
     sweepIntervalMs: settings.sweepIntervalMs,
+    retentionMs: settings.retentionMs,
+    alerts: {
+      slackUrl: settings.alertSlackUrl,
+      teamsUrl: settings.alertTeamsUrl,
+      webhookUrl: settings.alertWebhookUrl,
+      email:
+        settings.smtpUrl && settings.alertEmailFrom
+          ? { smtpUrl: settings.smtpUrl, from: settings.alertEmailFrom, to: settings.alertEmailTo }
+          : undefined,
+      stuckAfterMs: settings.alertStuckAfterMs,
+      digestAt: settings.digestAt
+    },
     leaseMs: settings.leaseMs,
     workerConcurrency: settings.workerConcurrency,
     port: settings.port,
@@ -57,8 +72,10 @@ function readEsbFiles(settings: EnvSettings, cwd: string): EsbConfig {
       return ''
     }
   }
-  const cert = read('ESB_CERT', settings.esbCert)
-  const key = read('ESB_KEY', settings.esbKey)
+  // Basic alone needs no client certificate: the files are not read (nor required).
+  const mtls = settings.esbAuth !== 'basic'
+  const cert = mtls ? read('ESB_CERT', settings.esbCert) : ''
+  const key = mtls ? read('ESB_KEY', settings.esbKey) : ''
   const ca = settings.esbCa === undefined ? undefined : read('ESB_CA', settings.esbCa)
   if (problems.length > 0) throw new ConfigInvalid(problems.join('; '))
   return { ...esbWithoutFiles(settings, cwd), cert, key, ca }
@@ -67,6 +84,11 @@ function readEsbFiles(settings: EnvSettings, cwd: string): EsbConfig {
 function esbWithoutFiles(settings: EnvSettings, cwd: string): EsbConfig {
   return {
     endpoint: settings.esbEndpoint ?? '',
+    auth: settings.esbAuth,
+    username: settings.esbUsername,
+    password: settings.esbPassword,
+    pauseAfter: settings.esbPauseAfter,
+    probeEveryMs: settings.esbProbeEveryMs,
     cert: '',
     key: '',
     ca: undefined,
@@ -92,10 +114,25 @@ export function maskConfig(config: Config): PrintableConfig {
   }
   return {
     ...config,
-    esb: { ...config.esb, cert: mask(config.esb.cert), key: mask(config.esb.key), ca: maskOptional(config.esb.ca) },
+    esb: {
+      ...config.esb,
+      cert: mask(config.esb.cert),
+      key: mask(config.esb.key),
+      ca: maskOptional(config.esb.ca),
+      username: maskOptional(config.esb.username),
+      password: maskOptional(config.esb.password)
+    },
     webhookSecret: mask(config.webhookSecret),
     adminToken: mask(config.adminToken),
+    operators: config.operators.map((o) => ({ name: o.name, token: mask(o.token) })),
     databaseUrl: maskUrlPassword(config.databaseUrl),
+    alerts: {
+      ...config.alerts,
+      slackUrl: maskOptional(config.alerts.slackUrl),
+      teamsUrl: maskOptional(config.alerts.teamsUrl),
+      webhookUrl: maskOptional(config.alerts.webhookUrl),
+      email: config.alerts.email && { ...config.alerts.email, smtpUrl: mask(config.alerts.email.smtpUrl) }
+    },
     retryScheduleMs: [...config.retryScheduleMs],
     apps
   }

@@ -1,5 +1,10 @@
 // The validated configuration every part of the service receives. Built once at start-up by
 // loadConfig(); nothing reads process.env after that.
+import type { DigestAt, Operator } from './env-values.js'
+import type { EsbAuthMode } from './env.js'
+
+export type { DigestAt, Operator } from './env-values.js'
+export type { EsbAuthMode } from './env.js'
 
 /** Message variables an app file maps to Knack field ids (reference/apps.md). */
 export const FIELD_VARIABLES = [
@@ -44,31 +49,63 @@ export interface AppConfig {
   status_rewrites: Record<string, string>
   statuses: AppStatuses
   outcome_code: string
+  /** Activity name (compared like activity_codes) → outcome code, where it differs from outcome_code. */
+  outcome_codes: Record<string, string>
   credentials: KnackCredentials
 }
 
 export interface EsbConfig {
   endpoint: string
-  /** PEM contents, read at start-up so an unreadable file stops start-up. */
+  /** How the service proves itself: a client certificate, HTTP Basic, or both. */
+  auth: EsbAuthMode
+  /** PEM contents, read at start-up so an unreadable file stops start-up ('' when auth is basic). */
   cert: string
   key: string
   ca?: string | undefined
   certPath: string
   keyPath: string
   caPath?: string | undefined
+  /** HTTP Basic credentials (auth basic or mtls+basic). */
+  username?: string | undefined
+  password?: string | undefined
   timeoutMs: number
+  /** Consecutive failures of the endpoint itself after which sending pauses. */
+  pauseAfter: number
+  /** While paused, one delivery is tried this often. */
+  probeEveryMs: number
+}
+
+export interface AlertConfig {
+  slackUrl?: string | undefined
+  teamsUrl?: string | undefined
+  webhookUrl?: string | undefined
+  /** E-mail alerts: all three or none (start-up checks). */
+  email?: { smtpUrl: string; from: string; to: string[] } | undefined
+  /** The oldest undelivered delivery older than this is "stuck". */
+  stuckAfterMs: number
+  /** A daily summary at this time of day in the first app's timezone. */
+  digestAt?: DigestAt | undefined
 }
 
 export interface Config {
   knackApiUrl: string
   esb: EsbConfig
   webhookSecret: string
+  /** Read a webhook body's record back from Knack before sending it. */
+  webhookVerify: boolean
   adminToken: string
+  /** Everyone allowed into the admin routes and the console: "admin" (ADMIN_TOKEN) first, then OPERATOR_TOKENS. */
+  operators: Operator[]
+  /** The service's external URL (no trailing slash), for links in alerts. */
+  publicUrl?: string | undefined
   databaseUrl: string
   /** Waits between delivery attempts, in ms; after the last, a delivery is dead. */
   retryScheduleMs: number[]
   knackRateLimit: number
   sweepIntervalMs?: number | undefined
+  /** sent/skipped deliveries older than this are pruned; null keeps everything. */
+  retentionMs: number | null
+  alerts: AlertConfig
   /** How long a claimed delivery stays owned by one worker before another may resume it. */
   leaseMs: number
   workerConcurrency: number

@@ -66,6 +66,17 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     sql: `
       CREATE INDEX deliveries_sr_leased ON deliveries (app, sr_number, lease_until) WHERE lease_until IS NOT NULL;
     `
+  },
+  {
+    version: 4,
+    name: 'replay source and possible duplicates',
+    sql: `
+      ALTER TABLE deliveries DROP CONSTRAINT deliveries_source_check;
+      ALTER TABLE deliveries ADD CONSTRAINT deliveries_source_check
+        CHECK (source IN ('webhook', 'resend', 'sweep', 'retry', 'replay'));
+      -- true once an attempt timed out after its body was sent and a later one was accepted.
+      ALTER TABLE deliveries ADD COLUMN possible_duplicate boolean NOT NULL DEFAULT false;
+    `
   }
 ]
 

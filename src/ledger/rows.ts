@@ -66,6 +66,8 @@ export function toDelivery(row: Row): Delivery {
     lastError: toTextOrNull(row.last_error, 'last_error'),
     esbResponse: toTextOrNull(row.esb_response, 'esb_response'),
     esbAcceptedAt: toDateOrNull(row.esb_accepted_at, 'esb_accepted_at'),
+    // SQLite stores 0/1, PostgreSQL a boolean; rows from before migration 4 have neither.
+    possibleDuplicate: row.possible_duplicate === true || row.possible_duplicate === 1,
     createdAt: toDate(row.created_at, 'created_at'),
     updatedAt: toDate(row.updated_at, 'updated_at')
   }

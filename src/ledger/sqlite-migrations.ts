@@ -73,12 +73,75 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     sql: `
       CREATE INDEX deliveries_sr_leased ON deliveries (app, sr_number, lease_until) WHERE lease_until IS NOT NULL;
     `
+  },
+  {
+    version: 4,
+    name: 'replay source and possible duplicates',
+    // SQLite cannot alter a CHECK constraint: the table is rebuilt (sqlite.org/lang_altertable.html,
+    // "other kinds of table schema changes"; migrateSqlite runs this with foreign keys off, so
+    // dropping the old table does not cascade into attempts). The id sequence is carried over so
+    // ids of pruned rows are never handed out again.
+    sql: `
+      CREATE TABLE deliveries_v4 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        app TEXT NOT NULL,
+        record_id TEXT NOT NULL,
+        sr_number TEXT NOT NULL,
+        atd_activity_id INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        dedupe_key TEXT UNIQUE,
+        source TEXT NOT NULL CHECK (source IN ('webhook', 'resend', 'sweep', 'retry', 'replay')),
+        record TEXT NOT NULL,
+        status TEXT NOT NULL
+          CHECK (status IN ('queued', 'sending', 'esb_accepted', 'sent', 'skipped', 'failed', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        lease_owner TEXT,
+        lease_until INTEGER,
+        last_error TEXT,
+        esb_response TEXT,
+        esb_accepted_at INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        -- 1 once an attempt timed out after its body was sent and a later one was accepted.
+        possible_duplicate INTEGER NOT NULL DEFAULT 0 CHECK (possible_duplicate IN (0, 1))
+      ) STRICT;
+      INSERT INTO deliveries_v4 (id, app, record_id, sr_number, atd_activity_id, content_hash, dedupe_key, source,
+          record, status, attempts, next_attempt_at, lease_owner, lease_until, last_error, esb_response,
+          esb_accepted_at, created_at, updated_at)
+        SELECT id, app, record_id, sr_number, atd_activity_id, content_hash, dedupe_key, source,
+          record, status, attempts, next_attempt_at, lease_owner, lease_until, last_error, esb_response,
+          esb_accepted_at, created_at, updated_at FROM deliveries;
+      CREATE TEMP TABLE v4_sequence AS SELECT seq FROM sqlite_sequence WHERE name = 'deliveries';
+      DROP TABLE deliveries;
+      ALTER TABLE deliveries_v4 RENAME TO deliveries;
+      UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT seq FROM v4_sequence), 0)) WHERE name = 'deliveries';
+      DROP TABLE v4_sequence;
+      CREATE INDEX deliveries_content ON deliveries (app, record_id, content_hash);
+      CREATE INDEX deliveries_sr_pending ON deliveries (app, sr_number, atd_activity_id, id)
+        WHERE status IN ${PENDING};
+      CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status IN ${PENDING};
+      CREATE INDEX deliveries_status ON deliveries (status, id);
+      CREATE INDEX deliveries_app ON deliveries (app, id);
+      CREATE INDEX deliveries_sr_leased ON deliveries (app, sr_number, lease_until) WHERE lease_until IS NOT NULL;
+    `
   }
 ]
 
 /** Apply missing migrations in one write transaction: BEGIN IMMEDIATE serialises processes
- *  opening the same file together, and the applied set is read inside it. */
+ *  opening the same file together, and the applied set is read inside it. Foreign keys are off
+ *  meanwhile (a table rebuild must not cascade) and checked before the commit. */
 export function migrateSqlite(db: Database.Database, logger: Logger): void {
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) === 1
+  if (foreignKeys) db.pragma('foreign_keys = OFF')
+  try {
+    migrateInTransaction(db, logger)
+  } finally {
+    if (foreignKeys) db.pragma('foreign_keys = ON')
+  }
+}
+
+function migrateInTransaction(db: Database.Database, logger: Logger): void {
   const run = db.transaction(() => {
     db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT`)
@@ -92,6 +155,8 @@ export function migrateSqlite(db: Database.Database, logger: Logger): void {
       record.run(m.version, m.name, Date.now())
       logger.info({ version: m.version, name: m.name }, 'ledger migration applied')
     }
+    const broken = db.pragma('foreign_key_check') as unknown[]
+    if (broken.length > 0) throw new Error(`ledger migration left ${broken.length} row(s) whose foreign key points nowhere`)
   })
   run.immediate()
 }

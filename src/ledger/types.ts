@@ -8,7 +8,8 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number]
 export const PENDING_STATUSES: readonly DeliveryStatus[] = ['queued', 'sending', 'esb_accepted', 'failed']
 export const FINAL_STATUSES: readonly DeliveryStatus[] = ['sent', 'skipped', 'dead']
 
-export type DeliverySource = 'webhook' | 'resend' | 'sweep' | 'retry'
+export const DELIVERY_SOURCES = ['webhook', 'resend', 'sweep', 'retry', 'replay'] as const
+export type DeliverySource = (typeof DELIVERY_SOURCES)[number]
 
 /** What intake knows when it writes a delivery. */
 export interface NewDelivery {
@@ -34,6 +35,8 @@ export interface Delivery extends NewDelivery {
   esbResponse: string | null
   /** Set once the ESB accepted: from then on only the Knack update is retried. */
   esbAcceptedAt: Date | null
+  /** An attempt timed out after the message was sent, and a later one was accepted: the ESB may hold it twice. */
+  possibleDuplicate: boolean
   createdAt: Date
   updatedAt: Date
 }

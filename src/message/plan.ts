@@ -59,9 +59,15 @@ export function planMessage(app: AppConfig, activity: Activity, publishedAt: Dat
       issue_status_code: rewriteStatus(app, activity.issueStatusCode),
       activity_type_code: type.code,
       activity_details: activity.activityDetails,
-      outcome_code: app.outcome_code,
+      outcome_code: outcomeCode(app, activity),
       activity_date: activity.activityDate
     }
   })
   return { kind: 'send', xml, activityTypeCode: type.code }
+}
+
+/** The outcome code of an activity: its own in outcome_codes (names compared collapsed), else the app's default. */
+export function outcomeCode(app: AppConfig, activity: Activity): string {
+  const name = collapseName(activity.activityName ?? '')
+  return Object.hasOwn(app.outcome_codes, name) ? (app.outcome_codes[name] ?? app.outcome_code) : app.outcome_code
 }

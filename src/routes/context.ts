@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify'
 import type { KnackClient } from '../clients/knack/types.js'
 import type { AppConfig, Config } from '../config/types.js'
 import { UnknownApp } from '../errors.js'
+import type { Events } from '../events/types.js'
 import type { Intake } from '../intake/intake.js'
 import type { Sweeper } from '../intake/sweep.js'
 import type { Ledger } from '../ledger/types.js'
@@ -16,6 +17,7 @@ export interface RouteContext {
   intake: Intake
   sweeper: Sweeper
   metrics: Metrics
+  events: Events
   clock: () => Date
   wakeWorker: () => void
   /** Readiness checks beyond the database: app files and the client certificate. */

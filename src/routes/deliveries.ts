@@ -2,13 +2,13 @@
 import type { FastifyInstance } from 'fastify'
 import { DeliveryNotFound, NotRetryable } from '../errors.js'
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../ledger/types.js'
-import { requireAdminToken } from './auth.js'
+import { requireOperator } from './auth.js'
 import type { RouteContext } from './context.js'
 import { attemptJson, deliveryJson } from './present.js'
 import { attemptSchema, clientErrors, deliverySchema, errorSchema, idParams } from './schemas.js'
 
 export async function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
-  const onRequest = requireAdminToken(ctx.config.adminToken)
+  const onRequest = requireOperator(ctx.config.operators)
 
   app.get<{ Querystring: { app?: string; status?: DeliveryStatus; limit: number } }>(
     '/deliveries',

@@ -17,6 +17,7 @@ export function deliveryJson(d: Delivery) {
     last_error: d.lastError,
     esb_response: d.esbResponse,
     esb_accepted_at: iso(d.esbAcceptedAt),
+    possible_duplicate: d.possibleDuplicate,
     content_hash: d.contentHash,
     created_at: iso(d.createdAt),
     updated_at: iso(d.updatedAt)

@@ -5,7 +5,7 @@ import { RecordInvalid, withDetails } from '../errors.js'
 import { awaitDelivery } from '../intake/await-delivery.js'
 import { parseActivity } from '../message/activity.js'
 import { planMessage } from '../message/plan.js'
-import { requireAdminToken } from './auth.js'
+import { requireOperator } from './auth.js'
 import { appFrom, requireKnownApp, type RouteContext } from './context.js'
 import { deliveryJson } from './present.js'
 import { clientErrors, deliverySchema, errorSchema, recordParams } from './schemas.js'
@@ -16,7 +16,7 @@ const resendAnswer = {
 } as const
 
 export async function recordRoutes(app: FastifyInstance, ctx: RouteContext) {
-  const guard = [requireAdminToken(ctx.config.adminToken), requireKnownApp(ctx.config)]
+  const guard = [requireOperator(ctx.config.operators), requireKnownApp(ctx.config)]
 
   app.post<{ Params: { app: string; id: string }; Querystring: { wait?: string } }>(
     '/apps/:app/records/:id/resend',

@@ -28,6 +28,7 @@ export const deliverySchema = {
     last_error: nullableString,
     esb_response: nullableString,
     esb_accepted_at: nullableString,
+    possible_duplicate: { type: 'boolean' },
     content_hash: { type: 'string' },
     created_at: { type: 'string' },
     updated_at: { type: 'string' }

@@ -1,7 +1,7 @@
 // POST /apps/:app/sweep — queue every ready record of the app; ?wait=true also waits for delivery.
 import type { FastifyInstance } from 'fastify'
 import { parseDuration } from '../config/duration.js'
-import { requireAdminToken } from './auth.js'
+import { requireOperator } from './auth.js'
 import { appFrom, requireKnownApp, type RouteContext } from './context.js'
 import { appParams, clientErrors, errorSchema } from './schemas.js'
 
@@ -25,7 +25,7 @@ export async function sweepRoutes(app: FastifyInstance, ctx: RouteContext) {
   app.post<{ Params: { app: string }; Querystring: { wait?: boolean; timeout?: string } }>(
     '/apps/:app/sweep',
     {
-      onRequest: [requireAdminToken(ctx.config.adminToken), requireKnownApp(ctx.config)],
+      onRequest: [requireOperator(ctx.config.operators), requireKnownApp(ctx.config)],
       schema: {
         params: appParams,
         querystring: {

@@ -5,6 +5,7 @@ import type { EsbClient } from '../clients/esb/types.js'
 import type { KnackClient } from '../clients/knack/types.js'
 import type { AppConfig } from '../config/types.js'
 import { isKnackFailure } from '../errors.js'
+import type { Events } from '../events/types.js'
 import type { Delivery, DeliveryStatus, Ledger } from '../ledger/types.js'
 import { parseActivity } from '../message/activity.js'
 import { planMessage } from '../message/plan.js'
@@ -19,6 +20,7 @@ export interface DeliverDeps {
   clock: () => Date
   logger: Logger
   metrics?: Metrics | undefined
+  events?: Events | undefined
   retryScheduleMs: readonly number[]
 }
 
@@ -41,7 +43,9 @@ export async function deliver(deps: DeliverDeps, d: Delivery): Promise<DeliveryS
   const die = async (reason: string) => {
     log.warn({ reason }, 'delivery dead')
     if (!accepted) await markKnackFailed(deps, d, reason, log)
-    return finish('dead', reason)
+    const status = await finish('dead', reason)
+    deps.events?.emit({ type: 'delivery.dead', at: clock(), delivery: { id: d.id, app: d.app, recordId: d.recordId, srNumber: d.srNumber }, reason })
+    return status
   }
   const later = async (reason: string) => {
     const decision = nextRetry(deps.retryScheduleMs, attempt, clock())

@@ -76,14 +76,14 @@ t.test('an empty variable counts as not set', async (t) => {
 t.test('each bad value stops with one line naming the variable', async (t) => {
   const cwd = tempDir(t)
   const cases: Array<[Record<string, string>, string]> = [
-    [{ ESB_TIMEOUT: 'abc' }, 'ESB_TIMEOUT: "abc" is not a duration (use ms, s, m, h)'],
-    [{ ESB_TIMEOUT: '30' }, 'ESB_TIMEOUT: "30" is not a duration (use ms, s, m, h)'],
+    [{ ESB_TIMEOUT: 'abc' }, 'ESB_TIMEOUT: "abc" is not a duration (use ms, s, m, h, d)'],
+    [{ ESB_TIMEOUT: '30' }, 'ESB_TIMEOUT: "30" is not a duration (use ms, s, m, h, d)'],
     [{ ESB_TIMEOUT: '0s' }, 'ESB_TIMEOUT: "0s" must be longer than zero'],
-    [{ LEASE_DURATION: '2 days' }, 'LEASE_DURATION: "2 days" is not a duration (use ms, s, m, h)'],
+    [{ LEASE_DURATION: '2 days' }, 'LEASE_DURATION: "2 days" is not a duration (use ms, s, m, h, d)'],
     [{ LEASE_DURATION: '20s' }, 'LEASE_DURATION: "20s" must be longer than ESB_TIMEOUT (30s)'],
     [{ LEASE_DURATION: '5s', ESB_TIMEOUT: '5s' }, 'LEASE_DURATION: "5s" must be longer than ESB_TIMEOUT (5s)'],
-    [{ SWEEP_INTERVAL: 'hourly' }, 'SWEEP_INTERVAL: "hourly" is not a duration (use ms, s, m, h)'],
-    [{ RETRY_SCHEDULE: '30s,soon' }, 'RETRY_SCHEDULE: item 2: "soon" is not a duration (use ms, s, m, h)'],
+    [{ SWEEP_INTERVAL: 'hourly' }, 'SWEEP_INTERVAL: "hourly" is not a duration (use ms, s, m, h, d)'],
+    [{ RETRY_SCHEDULE: '30s,soon' }, 'RETRY_SCHEDULE: item 2: "soon" is not a duration (use ms, s, m, h, d)'],
     [{ DATABASE_URL: 'data/x.sqlite' }, 'DATABASE_URL: "data/x.sqlite" is not sqlite:<path>, sqlite::memory: or postgres://…'],
     [{ DATABASE_URL: 'sqlite:' }, 'DATABASE_URL: "sqlite:…" is not sqlite:<path>, sqlite::memory: or postgres://…'],
     [{ KNACK_RATE_LIMIT: '0' }, 'KNACK_RATE_LIMIT: "0" is not a number above 0 (requests per second)'],
@@ -112,7 +112,7 @@ t.test('several problems come on one line, in the order of the table', async (t)
   )
   t.equal(
     message,
-    'ESB_ENDPOINT: is required but not set; ESB_TIMEOUT: "abc" is not a duration (use ms, s, m, h); ' +
+    'ESB_ENDPOINT: is required but not set; ESB_TIMEOUT: "abc" is not a duration (use ms, s, m, h, d); ' +
       'WEBHOOK_SECRET: is required but not set; PORT: "x" is not a whole number from 0 to 65535'
   )
 })
@@ -132,5 +132,112 @@ t.test('.env is read but never overrides the real environment', async (t) => {
 
 t.test('a bad value in .env is reported like any other', async (t) => {
   const cwd = writeFiles(tempDir(t), { '.env': 'SWEEP_INTERVAL=often\n' })
-  t.equal(configMessage(() => readEnv({}, { cwd })), 'SWEEP_INTERVAL: "often" is not a duration (use ms, s, m, h)')
+  t.equal(configMessage(() => readEnv({}, { cwd })), 'SWEEP_INTERVAL: "often" is not a duration (use ms, s, m, h, d)')
+})
+
+t.test('the ESB, webhook, operator, retention and alert variables: defaults', async (t) => {
+  const s = readEnv({}, { cwd: tempDir(t) })
+  t.equal(s.esbAuth, 'mtls')
+  t.equal(s.esbPauseAfter, 5)
+  t.equal(s.esbProbeEveryMs, 30_000)
+  t.equal(s.webhookVerify, true)
+  t.same(s.operators, [])
+  t.equal(s.publicUrl, undefined)
+  t.equal(s.retentionMs, 90 * 86_400_000, 'RETENTION 90d')
+  t.same(s.alertEmailTo, [])
+  t.equal(s.alertStuckAfterMs, 3_600_000)
+  t.equal(s.digestAt, undefined)
+  t.equal(s.smtpUrl, undefined)
+})
+
+t.test('the ESB, webhook, operator, retention and alert variables: values', async (t) => {
+  const s = readEnv(
+    {
+      ESB_AUTH: 'mtls+basic',
+      ESB_USERNAME: 'knack',
+      ESB_PASSWORD: 'pw-1234',
+      ESB_PAUSE_AFTER: '3',
+      ESB_PROBE_EVERY: '10s',
+      WEBHOOK_VERIFY: 'false',
+      ADMIN_TOKEN: 'admin-token-0000',
+      OPERATOR_TOKENS: 'ana:ana-token-123456, ben.k:ben-token-7890ab',
+      PUBLIC_URL: 'https://knack311.example.org/',
+      RETENTION: 'off',
+      ALERT_SLACK_URL: 'https://hooks.slack.com/services/T0/B0/xyz',
+      ALERT_TEAMS_URL: 'https://prod.westus.logic.azure.com/workflows/abc',
+      ALERT_WEBHOOK_URL: 'http://127.0.0.1:9/alerts',
+      SMTP_URL: 'smtps://user:pass@mail.example.org:465',
+      ALERT_EMAIL_FROM: 'knack311@example.org',
+      ALERT_EMAIL_TO: 'a@example.org, b@example.org',
+      ALERT_STUCK_AFTER: '2h',
+      DIGEST_AT: '07:30'
+    },
+    { cwd: tempDir(t), esb: true }
+  )
+  t.equal(s.esbAuth, 'mtls+basic')
+  t.equal(s.esbUsername, 'knack')
+  t.equal(s.esbPassword, 'pw-1234')
+  t.equal(s.esbPauseAfter, 3)
+  t.equal(s.esbProbeEveryMs, 10_000)
+  t.equal(s.webhookVerify, false)
+  t.same(s.operators, [
+    { name: 'ana', token: 'ana-token-123456' },
+    { name: 'ben.k', token: 'ben-token-7890ab' }
+  ])
+  t.equal(s.publicUrl, 'https://knack311.example.org', 'trailing slash dropped')
+  t.equal(s.retentionMs, null, 'off keeps everything')
+  t.equal(s.alertSlackUrl, 'https://hooks.slack.com/services/T0/B0/xyz')
+  t.equal(s.alertTeamsUrl, 'https://prod.westus.logic.azure.com/workflows/abc')
+  t.equal(s.alertWebhookUrl, 'http://127.0.0.1:9/alerts')
+  t.equal(s.smtpUrl, 'smtps://user:pass@mail.example.org:465')
+  t.equal(s.alertEmailFrom, 'knack311@example.org')
+  t.same(s.alertEmailTo, ['a@example.org', 'b@example.org'])
+  t.equal(s.alertStuckAfterMs, 7_200_000)
+  t.same(s.digestAt, { hour: 7, minute: 30 })
+})
+
+t.test('the new variables: each bad value stops with one line naming it, secrets unshown', async (t) => {
+  const cwd = tempDir(t)
+  const cases: Array<[Record<string, string>, string]> = [
+    [{ ESB_AUTH: 'oauth' }, 'ESB_AUTH: "oauth" is not one of mtls, basic, mtls+basic'],
+    [{ ESB_PAUSE_AFTER: '0' }, 'ESB_PAUSE_AFTER: "0" is not a whole number of 1 or more (consecutive endpoint failures)'],
+    [{ ESB_PROBE_EVERY: 'sometimes' }, 'ESB_PROBE_EVERY: "sometimes" is not a duration (use ms, s, m, h, d)'],
+    [{ WEBHOOK_VERIFY: 'maybe' }, 'WEBHOOK_VERIFY: "maybe" is not true or false'],
+    [{ PUBLIC_URL: 'knack311.example.org' }, 'PUBLIC_URL: "knack311.example.org" is not a URL'],
+    [{ RETENTION: 'forever' }, 'RETENTION: "forever" is not a duration (use ms, s, m, h, d)'],
+    [{ RETENTION: '0d' }, 'RETENTION: "0d" must be longer than zero'],
+    [{ ALERT_STUCK_AFTER: '0s' }, 'ALERT_STUCK_AFTER: "0s" must be longer than zero'],
+    [{ DIGEST_AT: '7am' }, 'DIGEST_AT: "7am" is not a time of day (HH:MM, 24-hour, e.g. 07:00)'],
+    [{ DIGEST_AT: '24:00' }, 'DIGEST_AT: "24:00" is not a time of day (HH:MM, 24-hour, e.g. 07:00)'],
+    [{ ALERT_SLACK_URL: 'hooks.slack.com/services/SECRET' }, 'ALERT_SLACK_URL: is not a URL (value not shown: it may hold a secret)'],
+    [{ ALERT_TEAMS_URL: 'ftp://teams.example/SECRET' }, 'ALERT_TEAMS_URL: must be a https or http URL, not ftp'],
+    [{ SMTP_URL: 'https://u:SECRET@mail.example' }, 'SMTP_URL: must be a smtp or smtps URL, not https'],
+    [{ SMTP_URL: 'smtp://mail.example' }, 'ALERT_EMAIL_FROM: is required when SMTP_URL is set; ALERT_EMAIL_TO: is required when SMTP_URL is set'],
+    [{ ALERT_EMAIL_TO: 'a@example.org' }, 'ALERT_EMAIL_TO: is set but SMTP_URL is not (e-mail alerts need a server)'],
+    [{ SMTP_URL: 'smtp://m.example', ALERT_EMAIL_FROM: 'a@x.org', ALERT_EMAIL_TO: 'b@x.org, nobody' }, 'ALERT_EMAIL_TO: item 2: "nobody" is not an e-mail address'],
+    [{ SMTP_URL: 'smtp://m.example', ALERT_EMAIL_FROM: 'a@x.org, c@x.org', ALERT_EMAIL_TO: 'b@x.org' }, 'ALERT_EMAIL_FROM: "a@x.org, c@x.org" is not one e-mail address'],
+    [{ OPERATOR_TOKENS: 'ana' }, 'OPERATOR_TOKENS: is not name:token'],
+    [{ OPERATOR_TOKENS: 'ana:SECRET-TOKEN-1,ana:SECRET-TOKEN-2' }, 'OPERATOR_TOKENS: item 2: the name ana is given twice'],
+    [{ OPERATOR_TOKENS: 'ana:SECRET-TOKEN-1,ben:SECRET-TOKEN-1' }, "OPERATOR_TOKENS: item 2: the token of ben is also another operator's"],
+    [{ OPERATOR_TOKENS: 'ana:short' }, 'OPERATOR_TOKENS: the token of ana is shorter than 12 characters'],
+    [{ OPERATOR_TOKENS: 'admin:SECRET-TOKEN-1' }, 'OPERATOR_TOKENS: the name "admin" is ADMIN_TOKEN\'s; choose another'],
+    [{ OPERATOR_TOKENS: 'a b:SECRET-TOKEN-1' }, 'OPERATOR_TOKENS: the name "a b" may hold only letters, digits, . _ @ - (at most 64)'],
+    [{ ADMIN_TOKEN: 'SECRET-TOKEN-1', OPERATOR_TOKENS: 'ana:SECRET-TOKEN-1' }, "OPERATOR_TOKENS: the token of ana is ADMIN_TOKEN's"]
+  ]
+  for (const [env, message] of cases) {
+    const got = configMessage(() => readEnv(env, { cwd }))
+    t.equal(got, message, JSON.stringify(env))
+    t.notMatch(got, /SECRET/, 'no secret in the message')
+  }
+})
+
+t.test('Basic credentials are required only where the service talks to the ESB', async (t) => {
+  const cwd = tempDir(t)
+  t.equal(
+    configMessage(() => readEnv({ ESB_AUTH: 'basic' }, { cwd, esb: true })),
+    'ESB_USERNAME: is required when ESB_AUTH is basic; ESB_PASSWORD: is required when ESB_AUTH is basic'
+  )
+  t.equal(configMessage(() => readEnv({ ESB_AUTH: 'mtls+basic', ESB_USERNAME: 'u' }, { cwd, esb: true })), 'ESB_PASSWORD: is required when ESB_AUTH is mtls+basic')
+  t.equal(readEnv({ ESB_AUTH: 'basic' }, { cwd }).esbAuth, 'basic', 'preview and check do not need them')
+  t.equal(readEnv({}, { cwd, esb: true }).esbUsername, undefined, 'mtls needs none')
 })

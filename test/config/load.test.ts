@@ -78,7 +78,7 @@ t.test('service: each missing piece stops with one line naming it', async (t) =>
   t.equal(configMessage(() => loadConfig({ ...serviceEnv, ESB_KEY: 'certs/empty.pem' }, { cwd })), 'ESB_KEY: certs/empty.pem is empty')
   t.equal(
     configMessage(() => loadConfig({ ...serviceEnv, ESB_TIMEOUT: 'abc' }, { cwd })),
-    'ESB_TIMEOUT: "abc" is not a duration (use ms, s, m, h)'
+    'ESB_TIMEOUT: "abc" is not a duration (use ms, s, m, h, d)'
   )
   t.equal(
     configMessage(() => loadConfig({ ...serviceEnv, DATABASE_URL: 'mongodb://x' }, { cwd })),
@@ -171,4 +171,46 @@ t.test('maskConfig hides keys, tokens, credentials, PEM contents and a database 
   const knackOnly = maskConfig(loadConfig({ ...SECRETS, APPS_DIR: REAL_APPS_DIR }, { cwd: tempDir(t), need: 'knack' }))
   t.equal(knackOnly.esb.key, '', 'an empty value stays visibly empty')
   t.equal(knackOnly.databaseUrl, 'sqlite:data/knack311.sqlite')
+})
+
+t.test('service: operators are "admin" first, then OPERATOR_TOKENS; masked when printed', async (t) => {
+  const cwd = serviceDir(t)
+  const config = loadConfig({ ...serviceEnv, OPERATOR_TOKENS: 'ana:ana-token-123456' }, { cwd })
+  t.same(config.operators, [
+    { name: 'admin', token: SECRETS.ADMIN_TOKEN },
+    { name: 'ana', token: 'ana-token-123456' }
+  ])
+  const printed = JSON.stringify(maskConfig(config))
+  t.notMatch(printed, /ana-token-123456/)
+  t.notMatch(printed, new RegExp(SECRETS.ADMIN_TOKEN))
+  t.match(printed, /"name":"ana"/, 'names stay visible')
+})
+
+t.test('service: ESB_AUTH=basic reads no certificate files; credentials and alert URLs are masked', async (t) => {
+  const cwd = tempDir(t)
+  cpSync(REAL_APPS_DIR, join(cwd, 'config/apps'), { recursive: true })
+  const config = loadConfig(
+    {
+      ...serviceEnv,
+      ESB_AUTH: 'basic',
+      ESB_USERNAME: 'knack-user',
+      ESB_PASSWORD: 'esb-password-42',
+      ALERT_SLACK_URL: 'https://hooks.slack.com/services/T/B/slack-secret',
+      SMTP_URL: 'smtp://u:smtp-secret@127.0.0.1:2525',
+      ALERT_EMAIL_FROM: 'k@example.org',
+      ALERT_EMAIL_TO: 'ops@example.org'
+    },
+    { cwd }
+  )
+  t.equal(config.esb.auth, 'basic')
+  t.equal(config.esb.cert, '', 'no certificate read (there is none)')
+  t.equal(config.esb.username, 'knack-user')
+  t.same(config.alerts.email, { smtpUrl: 'smtp://u:smtp-secret@127.0.0.1:2525', from: 'k@example.org', to: ['ops@example.org'] })
+  const printed = JSON.stringify(maskConfig(config))
+  for (const secret of ['esb-password-42', 'knack-user', 'slack-secret', 'smtp-secret']) t.notMatch(printed, new RegExp(secret), `${secret} masked`)
+  t.equal(
+    configMessage(() => loadConfig({ ...serviceEnv, ESB_AUTH: 'mtls+basic', ESB_USERNAME: 'u', ESB_PASSWORD: 'p' }, { cwd })),
+    'ESB_CERT: cannot read certs/esb.cert (ENOENT); ESB_KEY: cannot read certs/esb.pem (ENOENT)',
+    'mtls+basic still needs the certificate'
+  )
 })

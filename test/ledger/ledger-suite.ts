@@ -2,7 +2,7 @@
 // factory; `sibling` opens a second Ledger on the same store (a second "process"), when the store
 // can have one (not :memory:).
 import type { Test } from 'tap'
-import { DELIVERY_STATUSES } from '../../src/ledger/types.js'
+import { DELIVERY_SOURCES, DELIVERY_STATUSES } from '../../src/ledger/types.js'
 import type { Delivery, Ledger, NewDelivery } from '../../src/ledger/types.js'
 
 export interface StoreHandle {
@@ -55,6 +55,16 @@ export interface SuiteOptions {
 export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions): void {
   const needsSecond = opts.secondHandle ? {} : { skip: 'needs a second handle on the store, which :memory: cannot have' }
   const fresh = (sub: { teardown: (fn: () => unknown) => void }) => factory((fn) => sub.teardown(fn))
+
+  t.test('every source is stored, replay included; a new delivery is not a possible duplicate', async (t) => {
+    const { ledger } = await fresh(t)
+    for (const source of DELIVERY_SOURCES) {
+      const { delivery: d } = await ledger.enqueue(delivery({ source }), 'once', at(0))
+      const back = await ledger.get(d.id)
+      t.equal(back?.source, source, source)
+      t.equal(back?.possibleDuplicate, false)
+    }
+  })
 
   t.test('enqueue once: the same app, record and content returns the first delivery in any status', async (t) => {
     const { ledger } = await fresh(t)

@@ -8,6 +8,7 @@ import { promisify } from 'node:util'
 import Database from 'better-sqlite3'
 import t from 'tap'
 import { openLedger } from '../../src/ledger/open.js'
+import { SQLITE_MIGRATIONS } from '../../src/ledger/sqlite-migrations.js'
 import type { Ledger } from '../../src/ledger/types.js'
 import { ledgerSuite } from './ledger-suite.js'
 
@@ -50,13 +51,39 @@ t.test('opening a file: parent directory, WAL, migrations recorded once', async 
   t.equal(db.pragma('journal_mode', { simple: true }), 'wal')
   t.same(
     db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all(),
-    [
-      { version: 1, name: 'deliveries' },
-      { version: 2, name: 'attempts' },
-      { version: 3, name: 'leased rows by service request' }
-    ],
+    SQLITE_MIGRATIONS.map(({ version, name }) => ({ version, name })),
     'each migration applied once'
   )
+  t.ok(SQLITE_MIGRATIONS.length >= 4, 'the list holds the migrations this test knows of')
+})
+
+t.test('migration 4 rebuilds deliveries: rows, attempts and the id sequence survive', async (t) => {
+  const path = join(dir, 'from-v3.sqlite')
+  const old = new Database(path)
+  old.pragma('foreign_keys = ON')
+  old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT')
+  for (const m of SQLITE_MIGRATIONS.filter((m) => m.version <= 3)) {
+    old.exec(m.sql)
+    old.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, 0)
+  }
+  const insert = old.prepare(`INSERT INTO deliveries (app, record_id, sr_number, atd_activity_id, content_hash, dedupe_key, source,
+    record, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, 'SR-1', ?, 'h', ?, 'sweep', ?, 'dead', 1, 0, 0, 0)`)
+  for (const n of [1, 2, 3]) insert.run('a', `r${n}`, n, `k${n}`, JSON.stringify({ id: `r${n}` }))
+  old.prepare(`INSERT INTO attempts (delivery_id, n, step, outcome, detail, started_at, finished_at) VALUES (2, 1, 'esb', 'rejected', 'why', 0, 0)`).run()
+  old.prepare('DELETE FROM deliveries WHERE id = 3').run()
+  old.close()
+
+  const ledger = await openLedger(`sqlite:${path}`)
+  t.teardown(() => ledger.close())
+  t.same((await ledger.list({ limit: 10 })).map((d) => [d.id, d.recordId, d.possibleDuplicate]), [[2, 'r2', false], [1, 'r1', false]], 'rows kept, possible_duplicate false')
+  t.same((await ledger.attempts(2)).map((a) => a.detail), ['why'], 'attempts not cascaded away by the rebuild')
+  const { delivery } = await ledger.enqueue(
+    { app: 'a', recordId: 'r9', srNumber: 'SR-9', atdActivityId: 9, contentHash: 'h', source: 'replay', record: { id: 'r9' } },
+    'once',
+    new Date()
+  )
+  t.equal(delivery.id, 4, 'the id of the deleted row 3 is not handed out again')
+  t.equal(delivery.source, 'replay', "the 'replay' source is allowed")
 })
 
 t.test('close is idempotent', async (t) => {

@@ -37,6 +37,7 @@ export function dataTrackerApp(): AppConfig {
     status_rewrites: { closed_duplicate: 'closed_resolved' },
     statuses: { ready: 'READY_TO_SEND', sent: 'SENT', skipped: 'DO_NOT_SEND' },
     outcome_code: 'COMPLET1',
+    outcome_codes: {},
     credentials: { appId: 'test-app', apiKey: 'test-key' }
   }
 }

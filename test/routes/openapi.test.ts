@@ -119,6 +119,7 @@ t.test('routes and spec agree, both ways, down to status codes', async (t) => {
     intake: real.service.intake,
     sweeper: real.service.sweeper,
     metrics: real.service.metrics,
+    events: real.service.events,
     clock: () => new Date(),
     wakeWorker: () => undefined,
     readiness: createReadiness({ config: stack.config, ledger: stack.deps!.ledger, clock: () => new Date() })
