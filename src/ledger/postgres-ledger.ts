@@ -3,6 +3,8 @@
 import pg from 'pg'
 import type { Logger } from 'pino'
 import { DeliveryNotFound } from '../errors.js'
+import type { AlertStore } from './alert-types.js'
+import { createPostgresAlertStore } from './postgres-alerts.js'
 import { migratePostgres } from './postgres-migrations.js'
 import { byDueThenActivity, dedupeKey, emptyCounts, toAttempt, toDateOrNull, toDelivery } from './rows.js'
 import type { Row } from './rows.js'
@@ -110,9 +112,12 @@ export async function openPostgresLedger(opts: PostgresLedgerOptions): Promise<L
 }
 
 class PostgresLedger implements Ledger {
+  readonly alerts: AlertStore
   private closed = false
 
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: pg.Pool) {
+    this.alerts = createPostgresAlertStore(pool)
+  }
 
   async enqueue(input: NewDelivery, mode: EnqueueMode, now: Date): Promise<EnqueueResult> {
     return this.inTransaction(async (c) => {

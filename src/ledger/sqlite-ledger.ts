@@ -12,6 +12,8 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Logger } from 'pino'
 import { DeliveryNotFound } from '../errors.js'
+import type { AlertStore } from './alert-types.js'
+import { createSqliteAlertStore } from './sqlite-alerts.js'
 import { migrateSqlite } from './sqlite-migrations.js'
 import { byDueThenActivity, dedupeKey, emptyCounts, toAttempt, toDateOrNull, toDelivery } from './rows.js'
 import type { Row } from './rows.js'
@@ -112,6 +114,7 @@ interface PendingWrite {
 type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown }
 
 class SqliteLedger implements Ledger {
+  readonly alerts: AlertStore
   private readonly s
   private readonly enqueueTx
   private readonly claimTx
@@ -202,6 +205,7 @@ class SqliteLedger implements Ledger {
         }
       })
     )
+    this.alerts = createSqliteAlertStore(db, (run) => this.write(run))
   }
 
   /** Queue a write for this turn's group commit; resolves once it is committed. */
