@@ -2,6 +2,9 @@
 // sandbox and production differ only in the deps they pass.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { certificateFromFile, type CertificateSource } from './alerts/certificate.js'
+import type { AlertChannels } from './alerts/channels/create.js'
+import { createAlertService, type AlertOptions, type AlertService } from './alerts/service.js'
 import type { EsbClient } from './clients/esb/types.js'
 import type { KnackClient } from './clients/knack/types.js'
 import type { Config } from './config/types.js'
@@ -18,6 +21,7 @@ import type { RouteContext } from './routes/context.js'
 import { deliveryRoutes } from './routes/deliveries.js'
 import { installErrorHandler } from './routes/error-handler.js'
 import { healthRoutes } from './routes/health.js'
+import { alertRoutes } from './routes/alerts.js'
 import { openapiRoutes } from './routes/openapi.js'
 import { recordRoutes } from './routes/records.js'
 import { sweepRoutes } from './routes/sweeps.js'
@@ -35,6 +39,11 @@ export interface AppDeps {
   events?: Events
   /** false: no background worker (tests that only look at intake). */
   startWorker?: boolean
+  /** Where alerts go (createAlertChannels); none when absent: alerts are still recorded. */
+  alertChannels?: AlertChannels
+  /** The ESB client certificate whose expiry is watched; the file ESB_CERT names when absent. */
+  certificate?: CertificateSource
+  alertOptions?: Partial<AlertOptions>
 }
 
 export interface Service {
@@ -43,6 +52,7 @@ export interface Service {
   intake: Intake
   sweeper: Sweeper
   metrics: Metrics
+  alerts: AlertService
 }
 
 declare module 'fastify' {
@@ -75,11 +85,23 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const intake = createIntake({ ledger: deps.ledger, knack: deps.knack, clock, wake: worker.wake })
   const sweeper = createSweeper({ knack: deps.knack, intake, ledger: deps.ledger, whenIdle: worker.whenIdle, logger, metrics })
   const scheduler = createScheduler({ apps: config.apps, sweeper, intervalMs: config.sweepIntervalMs, logger })
-  app.decorate('service', { events, worker, intake, sweeper, metrics })
+  const alerts = createAlertService({
+    config,
+    store: deps.ledger.alerts,
+    channels: deps.alertChannels ?? { list: [], close: async () => undefined },
+    events,
+    clock,
+    logger,
+    registry: metrics.registry,
+    certificate: deps.certificate ?? (config.esb.auth === 'basic' ? undefined : certificateFromFile(config.esb.certPath)),
+    options: deps.alertOptions,
+    ownsAllLeases: config.databaseUrl.startsWith('sqlite:')
+  })
+  app.decorate('service', { events, worker, intake, sweeper, metrics, alerts })
   app.decorateRequest('operator', '')
 
   const ctx: RouteContext = {
-    config, ledger: deps.ledger, knack: deps.knack, intake, sweeper, metrics, events, clock,
+    config, ledger: deps.ledger, knack: deps.knack, intake, sweeper, metrics, events, alerts, clock,
     wakeWorker: worker.wake,
     readiness: createReadiness({ config, ledger: deps.ledger, clock, metrics })
   }
@@ -90,6 +112,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(recordRoutes, ctx)
   await app.register(sweepRoutes, ctx)
   await app.register(deliveryRoutes, ctx)
+  await app.register(alertRoutes, ctx)
 
   app.addHook('onReady', async () => {
     // A single-process SQLite store owns every lease: rows a crash left 'sending' resume now.
@@ -99,10 +122,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     }
     if (deps.startWorker !== false) worker.start()
     scheduler.start()
+    alerts.start()
   })
   app.addHook('onClose', async () => {
     await scheduler.stop()
     await worker.stop(SHUTDOWN_GRACE_MS)
+    // After the worker: what it announced while stopping is written (and, briefly, sent).
+    await alerts.stop(ALERTS_GRACE_MS)
     await Promise.allSettled([deps.knack.close(), deps.esb.close()])
     await deps.ledger.close()
   })
@@ -111,3 +137,5 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 
 /** In-flight deliveries get this long to finish on shutdown; leases cover the rest. */
 const SHUTDOWN_GRACE_MS = 10_000
+/** Alerts being written or sent get this long; the outbox keeps the rest for the next start. */
+const ALERTS_GRACE_MS = 5000

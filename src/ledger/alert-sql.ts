@@ -6,10 +6,11 @@ import { PENDING_STATUSES } from './types.js'
 export const CHANNEL_HEADS = `(SELECT channel, MIN(alert_id) AS alert_id FROM alert_sends
   WHERE status = 'pending' GROUP BY channel)`
 
-/** Heads that are due and not held by a live lease. */
-export const dueHeads = (now: string) => `SELECT s.alert_id, s.channel FROM ${CHANNEL_HEADS} h
+/** Heads that are due and not held by a live lease, of the channels `inChannels` allows (a
+ *  condition on s.channel). */
+export const dueHeads = (now: string, inChannels: string) => `SELECT s.alert_id, s.channel FROM ${CHANNEL_HEADS} h
   JOIN alert_sends s ON s.alert_id = h.alert_id AND s.channel = h.channel
-  WHERE s.next_attempt_at <= ${now} AND (s.lease_until IS NULL OR s.lease_until <= ${now})`
+  WHERE s.next_attempt_at <= ${now} AND (s.lease_until IS NULL OR s.lease_until <= ${now}) AND ${inChannels}`
 
 /** The oldest undelivered delivery's id: the lowest pending id, found per status by the
  *  (status, id) index instead of a scan of every pending row. Ids grow with created_at. */

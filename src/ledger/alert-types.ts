@@ -116,9 +116,9 @@ export interface AlertStore {
   /** Close the episode and write the alert `build` makes of it, in one transaction; false when
    *  it was not open. */
   closeEpisode(name: string, build: (episode: Episode) => NewAlert, channels: readonly string[], now: Date): Promise<boolean>
-  /** Lease each channel's oldest pending send (per channel one at a time, in alert order) when it
-   *  is due and not leased by a live sender. */
-  claimSends(owner: string, leaseMs: number, now: Date): Promise<ClaimedSend[]>
+  /** Lease the oldest pending send of each of `channels` (per channel one at a time, in alert
+   *  order) when it is due and not leased by a live sender. */
+  claimSends(owner: string, leaseMs: number, now: Date, channels: readonly string[]): Promise<ClaimedSend[]>
   /** The claimed send went out. False (and nothing changed) when `owner` no longer holds it. */
   markSent(alertId: number, channel: string, owner: string, now: Date): Promise<boolean>
   /** The claimed send failed and is tried again at `nextAttemptAt`. */

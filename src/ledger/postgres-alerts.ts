@@ -26,7 +26,7 @@ type Queryable = Pick<pg.PoolClient, 'query'>
  * the re-checked WHERE (lease_until > now) keeps it out.
  */
 const CLAIM = `UPDATE alert_sends u SET lease_owner = $2, lease_until = $3
-  FROM (${dueHeads('$1')} FOR UPDATE OF s SKIP LOCKED) AS pick
+  FROM (${dueHeads('$1', 's.channel = ANY($4::text[])')} FOR UPDATE OF s SKIP LOCKED) AS pick
   WHERE u.alert_id = pick.alert_id AND u.channel = pick.channel
   RETURNING u.alert_id, u.channel, u.attempts`
 
@@ -139,8 +139,8 @@ export function createPostgresAlertStore(pool: pg.Pool): AlertStore {
       })
     },
 
-    async claimSends(owner, leaseMs, now) {
-      const leased = await pool.query<Row>(CLAIM, [now, owner, new Date(now.getTime() + leaseMs)])
+    async claimSends(owner, leaseMs, now, channels) {
+      const leased = await pool.query<Row>(CLAIM, [now, owner, new Date(now.getTime() + leaseMs), channels])
       if (leased.rows.length === 0) return []
       const ids = leased.rows.map((r) => num(r.alert_id, 'alert_id'))
       const alerts = await pool.query<Row>('SELECT * FROM alerts WHERE id = ANY($1::bigint[])', [ids])

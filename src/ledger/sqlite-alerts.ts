@@ -37,7 +37,7 @@ export function createSqliteAlertStore(db: Database.Database, write: SqliteWrite
     openEpisode: p(`INSERT INTO alert_episodes (name, started_at, detail) VALUES (@name, @now, @detail)
       ON CONFLICT (name) DO NOTHING`),
     closeEpisode: p(`DELETE FROM alert_episodes WHERE name = @name RETURNING *`),
-    due: p(dueHeads('@now')),
+    due: p(dueHeads('@now', 's.channel IN (SELECT value FROM json_each(@channels))')),
     lease: p(`UPDATE alert_sends SET lease_owner = @owner, lease_until = @until
       WHERE alert_id = @id AND channel = @channel RETURNING attempts`),
     alert: p(`SELECT * FROM alerts WHERE id = @id`),
@@ -126,11 +126,11 @@ export function createSqliteAlertStore(db: Database.Database, write: SqliteWrite
       })
     },
 
-    claimSends(owner, leaseMs, now) {
+    claimSends(owner, leaseMs, now, channels) {
       return write(() => {
         const t = now.getTime()
         const claimed: ClaimedSend[] = []
-        for (const head of s.due.all({ now: t })) {
+        for (const head of s.due.all({ now: t, channels: JSON.stringify(channels) })) {
           const id = num(head.alert_id, 'alert_id')
           const channel = String(head.channel)
           const leased = s.lease.get({ owner, until: t + leaseMs, id, channel })

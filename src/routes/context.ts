@@ -1,5 +1,6 @@
 // What the routes are given. Routes stay thin: parse, authorise, call one of these, shape the answer.
 import type { FastifyRequest } from 'fastify'
+import type { AlertService } from '../alerts/service.js'
 import type { KnackClient } from '../clients/knack/types.js'
 import type { AppConfig, Config } from '../config/types.js'
 import { UnknownApp } from '../errors.js'
@@ -18,6 +19,7 @@ export interface RouteContext {
   sweeper: Sweeper
   metrics: Metrics
   events: Events
+  alerts: AlertService
   clock: () => Date
   wakeWorker: () => void
   /** Readiness checks beyond the database: app files and the client certificate. */

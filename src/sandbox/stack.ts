@@ -31,6 +31,8 @@ export interface StackOptions {
   /** false: build nothing but the simulators and the env (for tests that run child processes). */
   buildService?: boolean
   startWorker?: boolean
+  /** Parts to use instead of createDeps' (a clock, alert channels trusting a test CA, ...). */
+  deps?: Partial<AppDeps>
 }
 
 export interface Stack {
@@ -82,7 +84,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let deps: AppDeps | undefined
   if (opts.buildService !== false) {
     const logger = opts.logger ?? pino({ level: 'silent' })
-    deps = { ...(await createDeps(config, logger, createMetrics({ defaultMetrics: false }))), startWorker: opts.startWorker }
+    const made = await createDeps(config, logger, createMetrics({ defaultMetrics: false }))
+    if (opts.deps?.alertChannels) await made.alertChannels?.close()
+    deps = { ...made, ...opts.deps, startWorker: opts.startWorker }
     app = await buildApp(config, deps)
     await app.ready()
   }

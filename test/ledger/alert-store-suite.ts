@@ -8,6 +8,7 @@ import type { StoreFactory } from './ledger-suite.js'
 const T0 = Date.parse('2026-03-01T12:00:00.000Z')
 const at = (ms: number): Date => new Date(T0 + ms)
 const LEASE = 60_000
+const ALL = ['slack', 'email', 'teams', 'webhook', 'a', 'b', 'c']
 
 let keys = 0
 const alert = (over: Partial<NewAlert> = {}): NewAlert => ({
@@ -33,7 +34,7 @@ function delivery(over: Partial<NewDelivery> = {}): NewDelivery {
 }
 
 async function claimOne(store: AlertStore, owner: string, now: Date) {
-  const claimed = await store.claimSends(owner, LEASE, now)
+  const claimed = await store.claimSends(owner, LEASE, now, ALL)
   return claimed.map((c) => `${c.channel}:${c.alert.dedupeKey}`).sort()
 }
 
@@ -68,6 +69,7 @@ export function alertStoreSuite(t: Test, open: StoreFactory, opts: { secondHandl
     const a2 = alert()
     await store.add(a1, ['slack', 'email'], at(0))
     await store.add(a2, ['slack', 'email'], at(10))
+    t.same(await store.claimSends('p0', LEASE, at(20), ['teams']), [], 'only the channels asked for')
     t.same(await claimOne(store, 'p1', at(20)), [`email:${a1.dedupeKey}`, `slack:${a1.dedupeKey}`], 'each channel\'s head')
     t.same(await claimOne(store, 'p2', at(30)), [], 'leased heads are not handed out again, nor the sends behind them')
     t.ok(await store.markSent((await store.recent(10)).find((x) => x.dedupeKey === a1.dedupeKey)!.id, 'slack', 'p1', at(40)), 'marked sent by its owner')
@@ -79,16 +81,16 @@ export function alertStoreSuite(t: Test, open: StoreFactory, opts: { secondHandl
     const { store } = await fresh(t)
     const { id: id1 } = await store.add(alert(), ['webhook'], at(0))
     const { id: id2 } = await store.add(alert(), ['webhook'], at(0))
-    await store.claimSends('old', LEASE, at(0))
-    await store.claimSends('new', LEASE, at(LEASE + 1))
+    await store.claimSends('old', LEASE, at(0), ALL)
+    await store.claimSends('new', LEASE, at(LEASE + 1), ALL)
     t.notOk(await store.markSent(id1, 'webhook', 'old', at(LEASE + 2)), 'the owner whose lease was taken over cannot mark it')
     t.ok(await store.markRetry(id1, 'webhook', 'new', 'HTTP 503', at(LEASE + 5000), at(LEASE + 3)), 'the new owner can')
-    t.same(await store.claimSends('new', LEASE, at(LEASE + 4000)), [], 'not due before next_attempt_at, and the next alert waits behind it')
+    t.same(await store.claimSends('new', LEASE, at(LEASE + 4000), ALL), [], 'not due before next_attempt_at, and the next alert waits behind it')
     t.equal((await store.nextSendDueAt())?.getTime(), T0 + LEASE + 5000, 'next due is the retry time')
-    const [retried] = await store.claimSends('new', LEASE, at(LEASE + 5000))
+    const [retried] = await store.claimSends('new', LEASE, at(LEASE + 5000), ALL)
     t.equal(retried?.attempts, 1, 'the claim says how many tries were made')
     t.ok(await store.markGivenUp(id1, 'webhook', 'new', 'failed', 'HTTP 400 invalid_payload', at(LEASE + 5001)))
-    const [next] = await store.claimSends('new', LEASE, at(LEASE + 5002))
+    const [next] = await store.claimSends('new', LEASE, at(LEASE + 5002), ALL)
     t.equal(next?.alert.id, id2, 'the next alert goes once the first is given up')
     const queues = await store.channelQueues()
     t.equal(queues.length, 1)
@@ -112,9 +114,9 @@ export function alertStoreSuite(t: Test, open: StoreFactory, opts: { secondHandl
   t.test('releaseForeignLeases frees other owners\' sends, due at once', async (t) => {
     const { store } = await fresh(t)
     await store.add(alert(), ['email'], at(0))
-    await store.claimSends('dead-process', LEASE, at(0))
+    await store.claimSends('dead-process', LEASE, at(0), ALL)
     t.equal(await store.releaseForeignLeases('me', at(10)), 1)
-    t.equal((await store.claimSends('me', LEASE, at(10))).length, 1, 'claimable before the lease would have ended')
+    t.equal((await store.claimSends('me', LEASE, at(10), ALL)).length, 1, 'claimable before the lease would have ended')
     t.equal(await store.releaseForeignLeases('me', at(20)), 0, 'its own lease is kept')
   })
 
@@ -213,7 +215,7 @@ export function alertStoreSuite(t: Test, open: StoreFactory, opts: { secondHandl
     for (let i = 0; i < 5; i++) await ledger.alerts.add(alert(), ['a', 'b', 'c'], at(10))
     const seen: string[] = []
     for (let round = 0; round < 40; round++) {
-      const batches = await Promise.all(stores.map((s, i) => s.claimSends(`p${i}`, LEASE, at(100 + round))))
+      const batches = await Promise.all(stores.map((s, i) => s.claimSends(`p${i}`, LEASE, at(100 + round), ALL)))
       for (const [i, batch] of batches.entries()) {
         for (const c of batch) {
           seen.push(`${c.channel}:${c.alert.id}`)

@@ -8,6 +8,7 @@ import t from 'tap'
 import { parse } from 'yaml'
 import { createReadiness } from '../../src/observability/readiness.js'
 import type { RouteContext } from '../../src/routes/context.js'
+import { alertRoutes } from '../../src/routes/alerts.js'
 import { deliveryRoutes } from '../../src/routes/deliveries.js'
 import { installErrorHandler } from '../../src/routes/error-handler.js'
 import { healthRoutes } from '../../src/routes/health.js'
@@ -120,11 +121,12 @@ t.test('routes and spec agree, both ways, down to status codes', async (t) => {
     sweeper: real.service.sweeper,
     metrics: real.service.metrics,
     events: real.service.events,
+    alerts: real.service.alerts,
     clock: () => new Date(),
     wakeWorker: () => undefined,
     readiness: createReadiness({ config: stack.config, ledger: stack.deps!.ledger, clock: () => new Date() })
   }
-  for (const plugin of [healthRoutes, webhookRoutes, recordRoutes, sweepRoutes, deliveryRoutes]) await probe.register(plugin, ctx)
+  for (const plugin of [healthRoutes, webhookRoutes, recordRoutes, sweepRoutes, deliveryRoutes, alertRoutes]) await probe.register(plugin, ctx)
   await probe.register(openapiRoutes)
   await probe.ready()
   const service = routeTable(routes)
