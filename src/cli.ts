@@ -1,6 +1,9 @@
-// knack311 serve | sweep <app> | preview <app> <record-id> | check <app> | sandbox [--serve]
+// knack311 serve | sweep <app> | preview <app> <record-id> | check <app> | alert-test | sandbox [--serve]
 // Output meant for people goes to stdout; logs go to stderr.
+import { hostname } from 'node:os'
 import { parseArgs } from 'node:util'
+import { sendTestAlert } from './alerts/alert-test.js'
+import { createAlertChannels } from './alerts/channels/create.js'
 import { buildApp } from './app.js'
 import { createKnackClient } from './clients/knack/client.js'
 import { parseDuration } from './config/duration.js'
@@ -18,6 +21,7 @@ const USAGE = `usage:
   knack311 sweep <app> [--timeout 10m] sweep one app, deliver, exit 0 when all were sent or skipped
   knack311 preview <app> <record-id>   print the XML that would be sent
   knack311 check <app>                 validate the app file against the Knack object's fields
+  knack311 alert-test                  send a test alert to every configured channel, exit 0 when all took it
   knack311 sandbox [--serve]           run everything locally against simulators (no credentials)`
 
 class UsageError extends Error {}
@@ -94,6 +98,27 @@ async function checkCommand(appName: string | undefined): Promise<number> {
   }
 }
 
+async function alertTestCommand(): Promise<number> {
+  const config = loadConfig(process.env, { need: 'knack' })
+  const channels = createAlertChannels(config.alerts)
+  try {
+    if (channels.list.length === 0) {
+      console.log('no alert channel is configured (ALERT_SLACK_URL, ALERT_TEAMS_URL, ALERT_WEBHOOK_URL, SMTP_URL)')
+      return 1
+    }
+    const results = await sendTestAlert(config, channels, hostname(), new Date())
+    for (const r of results) {
+      const detail = r.channel === 'email' && r.ok && config.alerts.email ? ` (${config.alerts.email.to.length} recipient(s))` : ''
+      console.log(`${r.channel.padEnd(8)} ${r.ok ? `ok${detail}` : `FAILED ${r.error ?? ''}`}`)
+    }
+    const failed = results.filter((r) => !r.ok).length
+    console.log(failed === 0 ? `every channel took the test alert (${results.length})` : `${failed} of ${results.length} channel(s) failed`)
+    return failed === 0 ? 0 : 1
+  } finally {
+    await channels.close()
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -115,6 +140,8 @@ async function main(argv: string[]): Promise<number> {
       return previewCommand(rest[0], rest[1])
     case 'check':
       return checkCommand(rest[0])
+    case 'alert-test':
+      return alertTestCommand()
     case 'sandbox': {
       const { runSandbox } = await import('./sandbox/demo.js')
       return runSandbox({ serve: values.serve })

@@ -16,7 +16,10 @@ export interface RenderContext {
 
 type Body = Pick<AlertMessage, 'severity' | 'title' | 'summary' | 'facts' | 'items' | 'moreItems' | 'links'>
 
-export function renderAlert(alert: Pick<StoredAlert, 'id' | 'kind' | 'dedupeKey' | 'payload' | 'createdAt'> & { id: number | null }, ctx: RenderContext): AlertMessage {
+/** An alert to render: a stored one, or the test alert (no id: it is never stored). */
+export type RenderableAlert = Pick<StoredAlert, 'kind' | 'dedupeKey' | 'payload' | 'createdAt'> & { id: number | null }
+
+export function renderAlert(alert: RenderableAlert, ctx: RenderContext): AlertMessage {
   const data = readAlertData(alert.kind, alert.payload)
   const body = data ? bodyOf(data, ctx) : unknownKind(alert.kind)
   const message: AlertMessage = {

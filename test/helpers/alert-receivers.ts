@@ -28,6 +28,8 @@ export interface Receiver {
   readonly problems: string[]
   /** Answer every POST with this status (and body) instead of accepting; null: accept again. */
   failWith(status: number | null, body?: string): void
+  /** Read each POST but never answer it (a channel that hangs), until called with false. */
+  hang(on: boolean): void
   /** Stop listening (connections refused) / listen again on the same port. */
   down(): Promise<void>
   up(): Promise<void>
@@ -56,6 +58,8 @@ export async function startReceiver(kind: ReceiverKind): Promise<Receiver> {
   const problems: string[] = []
   let attempts = 0
   let failure: { status: number; body: string } | null = null
+  let hanging = false
+  const hung = new Set<ServerResponse>()
   let server: Server = createServer(handle)
   let port = 0
 
@@ -68,6 +72,10 @@ export async function startReceiver(kind: ReceiverKind): Promise<Receiver> {
         return
       }
       attempts++
+      if (hanging) {
+        hung.add(res)
+        return
+      }
       if (failure) {
         res.writeHead(failure.status, { 'content-type': 'text/plain' }).end(failure.body)
         return
@@ -115,6 +123,13 @@ export async function startReceiver(kind: ReceiverKind): Promise<Receiver> {
     problems,
     failWith(status, body = 'unavailable') {
       failure = status === null ? null : { status, body }
+    },
+    hang(on) {
+      hanging = on
+      if (!on) {
+        for (const res of hung) res.destroy()
+        hung.clear()
+      }
     },
     down: stop,
     async up() {

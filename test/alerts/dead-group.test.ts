@@ -1,0 +1,58 @@
+// 12 deliveries going dead within a minute → one grouped alert per channel naming all 12, with a
+// console link each; the outbox, GET /alerts and the metrics agree.
+import t from 'tap'
+import { activity, adminHeaders, waitFor, waitForStatus } from '../helpers/stack.js'
+import { EMAIL_TO, PUBLIC_URL, startAlertStack, waitOutboxSettled } from '../helpers/alert-stack.js'
+
+const app = 'data-tracker'
+
+t.test('12 dead deliveries within a minute: one alert per channel, all 12 named', async (t) => {
+  const a = await startAlertStack({ env: { ALERT_GROUP_WINDOW: '10s' } })
+  t.teardown(() => a.close())
+  const { stack } = a
+  // An activity name the app file does not know: each delivery goes dead on its first attempt.
+  const acts = Array.from({ length: 12 }, (_, i) => activity({ activityName: `Unknown Activity ${i}` }))
+  stack.seed(app, acts)
+  const sweep = await stack.app!.inject({ method: 'POST', url: `/apps/${app}/sweep`, headers: adminHeaders(stack) })
+  t.equal(sweep.json<{ queued: number }>().queued, 12)
+  const ids = await waitFor(async () => {
+    const rows = await stack.deps!.ledger.list({ app, limit: 100 })
+    return rows.length === 12 && rows.every((r) => r.status === 'dead') ? rows.map((r) => r.id) : undefined
+  }, 20_000, 'all 12 dead')
+  for (const id of ids) await waitForStatus(stack, id, ['dead'])
+
+  await Promise.all([...a.receivers.map((r) => r.waitFor(1)), a.smtp.waitFor(1)])
+  await waitOutboxSettled(stack)
+  for (const r of a.receivers) {
+    t.same(r.problems, [], `${r.kind}: the payload has the shape the service documents`)
+    t.equal(r.received.length, 1, `${r.kind}: one alert`)
+    const text = r.texts()[0] ?? ''
+    for (const act of acts) {
+      t.ok(text.includes(act.id) && text.includes(act.srNumber), `${r.kind} names record ${act.id} and SR ${act.srNumber}`)
+    }
+    for (const id of ids) t.ok(text.includes(`${PUBLIC_URL}/console/deliveries/${id}`), `${r.kind} links delivery ${id}`)
+    t.match(text, /Unknown Activity 0/, `${r.kind} gives the reason`)
+  }
+  t.equal(a.smtp.received.length, 1, 'one e-mail')
+  const mail = a.smtp.received[0]!
+  t.same(mail.to.sort(), [...EMAIL_TO].sort(), 'to every recipient')
+  t.equal(mail.parsed.subject, '[knack311] ALERT: 12 deliveries went dead')
+  for (const act of acts) t.ok(mail.parsed.text?.includes(act.srNumber), `the e-mail names SR ${act.srNumber}`)
+
+  const alerts = await stack.app!.inject({ method: 'GET', url: '/alerts', headers: adminHeaders(stack) })
+  t.equal(alerts.statusCode, 200)
+  const body = alerts.json<{ alerts: Array<{ kind: string; title: string; sends: Array<{ channel: string; status: string }> }>; channels: Array<{ channel: string; failing: boolean; pending: number }> }>()
+  const dead = body.alerts.filter((x) => x.kind === 'deliveries.dead')
+  t.equal(dead.length, 1, 'one dead-deliveries alert in the outbox')
+  t.equal(dead[0]?.title, '12 deliveries went dead')
+  t.same(dead[0]?.sends.map((s) => `${s.channel}:${s.status}`).sort(), ['email:sent', 'slack:sent', 'teams:sent', 'webhook:sent'])
+  t.same(body.channels.map((c) => `${c.channel}:${c.failing}:${c.pending}`), ['slack:false:0', 'teams:false:0', 'webhook:false:0', 'email:false:0'])
+  t.equal((await stack.app!.inject({ method: 'GET', url: '/alerts' })).statusCode, 401, 'GET /alerts needs a token')
+
+  const metrics = (await stack.app!.inject({ method: 'GET', url: '/metrics' })).body
+  t.match(metrics, /knack311_alerts_total\{event="deliveries\.dead"\} 1/)
+  for (const channel of ['slack', 'teams', 'webhook', 'email']) {
+    t.match(metrics, new RegExp(`knack311_alert_sends_total\\{event="deliveries\\.dead",channel="${channel}",outcome="sent"\\} 1`))
+    t.match(metrics, new RegExp(`knack311_alert_sends_pending\\{channel="${channel}"\\} 0`))
+  }
+})
