@@ -1,6 +1,7 @@
 // What each service event becomes in the outbox, decided here without I/O: an alert with the
 // dedupe key that makes it "once per event" across replicas and restarts, or an item parked for
 // the next grouped alert (dead deliveries).
+import { createHash } from 'node:crypto'
 import type { ServiceEvent } from '../events/types.js'
 import type { AlertPayload, NewAlert } from '../ledger/alert-types.js'
 import type { AlertKind, PayloadOf } from './kinds.js'
@@ -20,6 +21,7 @@ export interface EventContext {
 }
 
 const HOUR_MS = 3_600_000
+const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16)
 
 function alert(kind: AlertKind, dedupeKey: string, payload: AlertPayload): OutboxWrite {
   return { to: 'alert', alert: { kind, dedupeKey, payload } }
@@ -69,7 +71,8 @@ export function outboxWriteFor(event: ServiceEvent, ctx: EventContext): OutboxWr
         expiresAt: event.expiresAt.toISOString()
       })
     case 'certificate.refused':
-      // The same broken files are refused at every check: one alert per reason per hour.
-      return alert('certificate.refused', `certificate.refused:${event.reason}:${Math.floor(event.at.getTime() / HOUR_MS)}`, { reason: event.reason })
+      // The same broken files are refused at every check: one alert per reason per hour. The key
+      // holds a digest of the reason, not the text (which the alert shows scrubbed).
+      return alert('certificate.refused', `certificate.refused:${digest(event.reason)}:${Math.floor(event.at.getTime() / HOUR_MS)}`, { reason: event.reason })
   }
 }

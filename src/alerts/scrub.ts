@@ -20,6 +20,7 @@ export function secretsOf(config: Config): string[] {
     config.esb.username,
     config.esb.password,
     config.esb.key,
+    ...pemLines(config.esb.key),
     ...urlSecrets(config.alerts.slackUrl, true),
     ...urlSecrets(config.alerts.teamsUrl, true),
     ...urlSecrets(config.alerts.webhookUrl, true),
@@ -28,6 +29,14 @@ export function secretsOf(config: Config): string[] {
   ]
   for (const app of config.apps.values()) found.push(app.credentials.appId, app.credentials.apiKey)
   return [...new Set(found.filter((s): s is string => typeof s === 'string' && s.length >= MIN_SECRET_LENGTH))]
+}
+
+/** A private key leaks a line at a time as easily as whole: each base64 line is a secret. */
+function pemLines(pem: string): string[] {
+  return pem
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length >= TOKEN_LENGTH && !l.startsWith('-----'))
 }
 
 /** A webhook URL is its own credential (Slack's, Teams'): the whole URL, its path and query are
