@@ -1,9 +1,9 @@
 // Activity → what to do with it: send this XML, or skip it (no CSR code for its name).
 import type { AppConfig } from '../config/types.js'
 import { UnknownActivity } from '../errors.js'
-import { formatInstant } from './dates.js'
 import { buildEnvelope } from './soap.js'
 import { collapseName } from './text.js'
+import { publicationTimestamp } from './timestamp.js'
 import type { Activity, MessagePlan } from './types.js'
 
 // activity_codes re-keyed by collapsed name, memoised per app (the config never changes).
@@ -51,7 +51,7 @@ export function planMessage(app: AppConfig, activity: Activity, publishedAt: Dat
   if (type.kind === 'skip') return type
   const xml = buildEnvelope({
     emi: activity.emiId,
-    timestamp: formatInstant(publishedAt, app.timezone),
+    timestamp: publicationTimestamp(publishedAt),
     csr: {
       id: activity.id,
       csr_activity_id: activity.csrActivityId,
