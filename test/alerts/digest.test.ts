@@ -38,7 +38,7 @@ t.test('the digest at 07:00 with the right counts, once', async (t) => {
   const finished = async (app: string, status: DeliveryStatus, iso: string) => {
     const { delivery } = await ledger.enqueue(row(app), 'once', new Date(Date.parse(iso) - 60_000))
     await ledger.claim('test', 1000, 60_000, new Date(Date.parse(iso) - 60_000))
-    await ledger.finish(delivery.id, { status, attempts: 1, now: new Date(iso) })
+    t.ok(await ledger.finish(delivery.id, { owner: 'test', status, attempts: 1, now: new Date(iso) }), 'finished by its lease holder')
   }
   await finished('data-tracker', 'sent', '2026-11-27T12:30:00Z') // before the window
   for (const h of ['15', '18', '23']) await finished('data-tracker', 'sent', `2026-11-27T${h}:00:00Z`)

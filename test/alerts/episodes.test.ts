@@ -63,7 +63,7 @@ t.test('a stuck delivery: one alert when the backlog is stuck, one when it clear
   t.same(await kinds(a), ['delivery.stuck'], 'still stuck after a restart: no second alert')
 
   await a.stack.deps!.ledger.claim('w', 10, 60_000, clock())
-  await a.stack.deps!.ledger.finish(first.id, { status: 'sent', attempts: 1, now: clock() })
+  t.ok(await a.stack.deps!.ledger.finish(first.id, { owner: 'w', status: 'sent', attempts: 1, now: clock() }))
   await app.service.alerts.tick()
   await app.service.alerts.tick()
   t.same(await kinds(a), ['delivery.stuck', 'delivery.unstuck'], 'cleared: one alert')

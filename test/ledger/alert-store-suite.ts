@@ -170,7 +170,7 @@ export function alertStoreSuite(t: Test, open: StoreFactory, opts: { secondHandl
     }
     const finish = async (l: Ledger, id: number, status: 'sent' | 'skipped' | 'dead', when: number) => {
       await l.claim('w', 100, LEASE, at(when))
-      await l.finish(id, { status, attempts: 1, now: at(when) })
+      if (!(await l.finish(id, { owner: 'w', status, attempts: 1, now: at(when) }))) throw new Error(`delivery ${id} not finished`)
     }
     const dt = await mk('data-tracker', 6, 0)
     const sm = await mk('signs-markings', 2, 1000)
