@@ -176,7 +176,8 @@ function planLow(p: PayloadOf<'knack.plan_low'>, ctx: RenderContext): Body {
 
 function certificateExpiring(p: PayloadOf<'certificate.expiring'>, ctx: RenderContext): Body {
   const expired = p.daysLeft <= 0
-  const days = Math.max(0, Math.floor(p.daysLeft))
+  // Rounded up: 6.9 days left reads "7 days", the threshold it was sent for.
+  const days = Math.max(1, Math.ceil(p.daysLeft))
   return simple(
     expired || p.threshold <= 1 ? 'critical' : 'warning',
     expired ? 'The ESB client certificate has expired' : `The ESB client certificate expires in ${plural(days, 'day')}`,

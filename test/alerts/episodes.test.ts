@@ -109,9 +109,9 @@ t.test('the certificate: at 14, 7 and 1 days before expiry and once expired, eac
   t.same(
     a.webhook.received.filter((r) => r.body.kind === 'certificate.expiring').map((r) => r.body.title),
     [
-      'The ESB client certificate expires in 13 days',
-      'The ESB client certificate expires in 6 days',
-      'The ESB client certificate expires in 0 days',
+      'The ESB client certificate expires in 14 days',
+      'The ESB client certificate expires in 7 days',
+      'The ESB client certificate expires in 1 day',
       'The ESB client certificate has expired'
     ]
   )

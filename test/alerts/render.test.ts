@@ -67,7 +67,7 @@ t.test('the other kinds say what happened and what to do', async (t) => {
   t.equal(renderAlert(k.get('knack.credentials_refused')!, ctx).title, 'Knack refused the credentials of data-tracker (HTTP 401)')
   t.equal(renderAlert(k.get('knack.plan_low')!, ctx).title, "Knack's daily plan is nearly used up: 1,500 of 25,000 calls left")
   const expiring = renderAlert(k.get('certificate.expiring')!, ctx)
-  t.equal(expiring.title, 'The ESB client certificate expires in 6 days')
+  t.equal(expiring.title, 'The ESB client certificate expires in 7 days')
   t.equal(expiring.severity, 'warning')
   const lastDay = renderAlert({ ...k.get('certificate.expiring')!, payload: { ...k.get('certificate.expiring')!.payload, daysLeft: 0.5, threshold: 1 } }, ctx)
   t.equal(lastDay.severity, 'critical', 'the last day is critical')
