@@ -95,7 +95,11 @@ export function createPostgresAlertStore(pool: pg.Pool): AlertStore {
       )
     },
 
-    closeGroup(group, closeBefore, build, channels, now) {
+    async closeGroup(group, closeBefore, build, channels, now) {
+      // Asked every few seconds by every replica: a plain read first, a transaction only when due.
+      const first = await pool.query<Row>('SELECT created_at FROM alert_group_items WHERE grp = $1 AND alert_id IS NULL ORDER BY id LIMIT 1', [group])
+      const firstAt = dateOrNull(first.rows[0]?.created_at, 'created_at')
+      if (!firstAt || firstAt.getTime() > closeBefore.getTime()) return null
       return inTransaction(async (c) => {
         // FOR UPDATE (waiting, not skipping): a second replica closing at once waits, then sees
         // these rows taken (alert_id set) and finds only items newer than its snapshot, if any.

@@ -32,6 +32,7 @@ export function createSqliteAlertStore(db: Database.Database, write: SqliteWrite
     insertItem: p(`INSERT INTO alert_group_items (grp, dedupe_key, item, created_at) VALUES (@grp, @key, @item, @now)
       ON CONFLICT (dedupe_key) DO NOTHING`),
     waiting: p(`SELECT * FROM alert_group_items WHERE grp = @grp AND alert_id IS NULL ORDER BY id`),
+    firstWaiting: p(`SELECT created_at FROM alert_group_items WHERE grp = @grp AND alert_id IS NULL ORDER BY id LIMIT 1`),
     assignItems: p(`UPDATE alert_group_items SET alert_id = @alert WHERE grp = @grp AND alert_id IS NULL AND id <= @maxId`),
     episode: p(`SELECT * FROM alert_episodes WHERE name = @name`),
     openEpisode: p(`INSERT INTO alert_episodes (name, started_at, detail) VALUES (@name, @now, @detail)
@@ -93,7 +94,10 @@ export function createSqliteAlertStore(db: Database.Database, write: SqliteWrite
       return write(() => s.insertItem.run({ grp: group, key: dedupeKey, item: JSON.stringify(item), now: now.getTime() }).changes > 0)
     },
 
-    closeGroup(group, closeBefore, build, channels, now) {
+    async closeGroup(group, closeBefore, build, channels, now) {
+      // Asked every few seconds: a read first, so an idle group costs no write transaction.
+      const first = s.firstWaiting.get({ grp: group })
+      if (!first || date(first.created_at, 'created_at').getTime() > closeBefore.getTime()) return null
       return write(() => {
         const items = s.waiting.all({ grp: group }).map(toGroupItem)
         const first = items[0]
@@ -126,7 +130,8 @@ export function createSqliteAlertStore(db: Database.Database, write: SqliteWrite
       })
     },
 
-    claimSends(owner, leaseMs, now, channels) {
+    async claimSends(owner, leaseMs, now, channels) {
+      if (s.due.all({ now: now.getTime(), channels: JSON.stringify(channels) }).length === 0) return []
       return write(() => {
         const t = now.getTime()
         const claimed: ClaimedSend[] = []

@@ -40,7 +40,9 @@ export function createHttpPoster(opts: { timeoutMs: number }): HttpPoster {
       }
     },
     async close() {
-      await agent.close()
+      // The sender has drained (bounded) by now: whatever still hangs is abandoned, not waited
+      // for — its lease ends and the next process sends it.
+      await agent.destroy()
     }
   }
 }
