@@ -2,11 +2,10 @@
 // then 503, then the 2021 "Internal Error" fault for every message — kills nothing and uses up no
 // delivery's attempts: sending pauses, one probe goes per ESB_PROBE_EVERY, /readyz says so (and
 // stays 200), and everything is sent within moments of recovery. Knack-only work carries on.
-import { Writable } from 'node:stream'
-import { pino } from 'pino'
 import t from 'tap'
 import type { ServiceEvent } from '../../src/events/types.js'
 import type { Stack } from '../../src/sandbox/stack.js'
+import { captureLogs } from '../helpers/logs.js'
 import { activity, knackRecord, postWebhook, startStack, waitFor, waitForStatus } from '../helpers/stack.js'
 import { postSweep, waitForIdle, waitForKnackStatus } from '../helpers/pipeline.js'
 
@@ -32,17 +31,6 @@ async function readyEsb(stack: Stack): Promise<{ status: number; esb: EsbCheck }
 async function esbRows(stack: Stack, ids: number[], detail: RegExp) {
   const all = await Promise.all(ids.map((id) => stack.deps!.ledger.attempts(id)))
   return all.flat().filter((a) => a.step === 'esb' && detail.test(a.detail ?? ''))
-}
-
-function captureLogs(): { logger: ReturnType<typeof pino>; lines: string[] } {
-  const lines: string[] = []
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean))
-      done()
-    }
-  })
-  return { logger: pino({ level: 'info' }, stream), lines }
 }
 
 t.test('refused, then 503, then SOAP faults for everything, longer than RETRY_SCHEDULE: nothing dead, no attempt used, sent on recovery', async (t) => {
