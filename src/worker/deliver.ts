@@ -32,7 +32,10 @@ export interface DeliverDeps {
   probeEveryMs?: number | undefined
 }
 
-const ENDPOINT_RETRY_CAP_MS = 30_000
+/** Endpoint failures are retried at most this far apart until the gate pauses (then the probe
+ *  takes over): a short, bounded backoff, not RETRY_SCHEDULE. Below the worker's idle horizon,
+ *  so a waiting sweep keeps waiting until the delivery goes or sending pauses. */
+export const ENDPOINT_RETRY_CAP_MS = 2000
 
 const MAX_STORED_RESPONSE = 4000
 

@@ -10,10 +10,10 @@ export function nextRetry(scheduleMs: readonly number[], attempts: number, now: 
   return { kind: 'retry', at: new Date(now.getTime() + wait) }
 }
 
-/** After an endpoint failure: 500 ms, doubled for each consecutive endpoint failure (across
- *  deliveries), at most `capMs` (ESB_PROBE_EVERY), jittered to 50–100 % so that the deliveries of
+/** After an endpoint failure: 250 ms, doubled for each consecutive endpoint failure (across
+ *  deliveries), at most `capMs`, jittered to 50–100 % so that the deliveries of
  *  a burst do not all come back at once. */
 export function endpointRetryAt(now: Date, consecutiveFailures: number, capMs: number, random: () => number = Math.random): Date {
-  const full = Math.min(capMs, 500 * 2 ** Math.max(0, Math.min(consecutiveFailures - 1, 16)))
+  const full = Math.min(capMs, 250 * 2 ** Math.max(0, Math.min(consecutiveFailures - 1, 16)))
   return new Date(now.getTime() + Math.round(full * (0.5 + random() / 2)))
 }

@@ -5,11 +5,12 @@
 // ESB_PROBE_EVERY across every process, one probe delivery.
 import { randomUUID } from 'node:crypto'
 import type { Delivery, EsbGate } from '../ledger/types.js'
-import { deliver, type DeliverDeps } from './deliver.js'
+import { deliver, ENDPOINT_RETRY_CAP_MS, type DeliverDeps } from './deliver.js'
 
 /** A delivery due again within this long still counts as work (an endpoint failure is retried
- *  that soon), so whenIdle does not answer between two tries of a flaky gateway. */
-const IDLE_HORIZON_MS = 2000
+ *  within ENDPOINT_RETRY_CAP_MS), so whenIdle does not answer between two tries of a flaky
+ *  gateway, only once the work is done or sending paused. */
+const IDLE_HORIZON_MS = ENDPOINT_RETRY_CAP_MS + 500
 
 export interface WorkerOptions {
   concurrency: number
