@@ -64,13 +64,12 @@ const daysTo = (at: Date, now: Date): number => Math.floor((at.getTime() - now.g
 
 /** The certificate in use (ok unless it is unusable or expired) and the refused replacement, if any. */
 export function certificateCheck(status: CertificateStatus, now: Date, metrics?: Metrics): Check {
+  const check: Check = { ok: status.problem === undefined, used: status.used }
+  const inUse = status.inUse
   if (!status.used) {
     metrics?.certDaysToExpiry.remove({ cert: CERT_LABEL })
-    return { ok: true, used: false, note: 'ESB_AUTH=basic: no client certificate is presented' }
-  }
-  const check: Check = { ok: status.problem === undefined, used: true }
-  const inUse = status.inUse
-  if (inUse) {
+    check.note = 'ESB_AUTH=basic: no client certificate is presented'
+  } else if (inUse) {
     const days = daysTo(inUse.expiresAt, now)
     metrics?.certDaysToExpiry.set({ cert: CERT_LABEL }, days)
     Object.assign(check, { days_to_expiry: days, expires_at: inUse.expiresAt.toISOString(), subject: inUse.subject, fingerprint: inUse.fingerprint, in_use_since: inUse.since.toISOString() })
@@ -91,7 +90,7 @@ export function certificateCheck(status: CertificateStatus, now: Date, metrics?:
       ...(refused.subject !== undefined ? { subject: refused.subject } : {}),
       ...(refused.expiresAt !== undefined ? { expires_at: refused.expiresAt.toISOString(), days_to_expiry: daysTo(refused.expiresAt, now) } : {})
     }
-    check.warning ??= `replacement certificate files were refused (${refused.reason}); the previous ones stay in use`
+    check.warning ??= `replacement certificate files were refused (${refused.reason}); the ones in use stay`
     if (refused.expiresAt) metrics?.certDaysToExpiry.set({ cert: REFUSED_LABEL }, daysTo(refused.expiresAt, now))
     else metrics?.certDaysToExpiry.remove({ cert: REFUSED_LABEL })
   } else {

@@ -4,6 +4,7 @@
 // cheap 200 whatever /readyz says. The expiry metric follows the same certificate.
 import { rmSync, writeFileSync } from 'node:fs'
 import t from 'tap'
+import { certificateCheck } from '../../src/observability/readiness.js'
 import { generateTestPki, issueClientCertificate } from '../../src/sandbox/certs.js'
 import type { ServiceEvent } from '../../src/events/types.js'
 import { startStack, waitFor } from '../helpers/stack.js'
@@ -146,4 +147,12 @@ t.test('a certificate that does not match its key at start-up: 503', async (t) =
   t.equal(r.body.checks.certificate.ok, false)
   t.match(r.body.checks.certificate.message, /does not match its key/)
   t.equal(r.health, 200)
+})
+
+t.test('ESB_AUTH=basic: no client certificate to check, but a refused ESB_CA replacement still shows', async (t) => {
+  const now = new Date('2026-07-15T14:00:00Z')
+  t.same(certificateCheck({ used: false }, now), { ok: true, used: false, note: 'ESB_AUTH=basic: no client certificate is presented' })
+  const check = certificateCheck({ used: false, refused: { at: now, reason: 'ESB_CA /run/secrets/ca.pem is not a PEM certificate' } }, now)
+  t.equal(check.ok, true)
+  t.match(check, { refused: { reason: /ESB_CA .* is not a PEM certificate/ }, warning: /refused/ })
 })
