@@ -2,7 +2,7 @@
 // sandbox and production differ only in the deps they pass.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
-import { certificateFromFile, type CertificateSource } from './alerts/certificate.js'
+import { certificateInUse, type CertificateSource } from './alerts/certificate.js'
 import type { AlertChannels } from './alerts/channels/create.js'
 import { createAlertService, type AlertOptions, type AlertService } from './alerts/service.js'
 import type { EsbClient } from './clients/esb/types.js'
@@ -26,6 +26,7 @@ import { openapiRoutes } from './routes/openapi.js'
 import { recordRoutes } from './routes/records.js'
 import { sweepRoutes } from './routes/sweeps.js'
 import { webhookRoutes } from './routes/webhooks.js'
+import { createSendGate, type SendGate } from './worker/esb-gate.js'
 import { createWorker, type Worker } from './worker/worker.js'
 
 export interface AppDeps {
@@ -41,7 +42,7 @@ export interface AppDeps {
   startWorker?: boolean
   /** Where alerts go (createAlertChannels); none when absent: alerts are still recorded. */
   alertChannels?: AlertChannels
-  /** The ESB client certificate whose expiry is watched; the file ESB_CERT names when absent. */
+  /** The ESB client certificate whose expiry is watched; the one the ESB client presents when absent. */
   certificate?: CertificateSource
   alertOptions?: Partial<AlertOptions>
 }
@@ -53,6 +54,8 @@ export interface Service {
   sweeper: Sweeper
   metrics: Metrics
   alerts: AlertService
+  /** Whether sending to the ESB is paused (shared through the ledger). */
+  gate: SendGate
 }
 
 declare module 'fastify' {
@@ -78,8 +81,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     return503OnClosing: true
   })
 
+  const gate = createSendGate({ ledger: deps.ledger, pauseAfter: config.esb.pauseAfter, probeEveryMs: config.esb.probeEveryMs, clock, logger, events, metrics })
+  metrics.watchEsbGate(() => gate.current())
   const worker = createWorker(
-    { ledger: deps.ledger, knack: deps.knack, esb: deps.esb, apps: config.apps, clock, logger, metrics, events, retryScheduleMs: config.retryScheduleMs },
+    { ledger: deps.ledger, knack: deps.knack, esb: deps.esb, gate, apps: config.apps, clock, logger, metrics, events, retryScheduleMs: config.retryScheduleMs, probeEveryMs: config.esb.probeEveryMs },
     { concurrency: config.workerConcurrency, leaseMs: config.leaseMs }
   )
   const intake = createIntake({ ledger: deps.ledger, knack: deps.knack, clock, wake: worker.wake })
@@ -93,17 +98,17 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     clock,
     logger,
     registry: metrics.registry,
-    certificate: deps.certificate ?? (config.esb.auth === 'basic' ? undefined : certificateFromFile(config.esb.certPath)),
+    certificate: deps.certificate ?? certificateInUse(deps.esb),
     options: deps.alertOptions,
     ownsAllLeases: config.databaseUrl.startsWith('sqlite:')
   })
-  app.decorate('service', { events, worker, intake, sweeper, metrics, alerts })
+  app.decorate('service', { events, worker, intake, sweeper, metrics, alerts, gate })
   app.decorateRequest('operator', '')
 
   const ctx: RouteContext = {
     config, ledger: deps.ledger, knack: deps.knack, intake, sweeper, metrics, events, alerts, clock,
     wakeWorker: worker.wake,
-    readiness: createReadiness({ config, ledger: deps.ledger, clock, metrics })
+    readiness: createReadiness({ config, ledger: deps.ledger, clock, metrics, esb: deps.esb, gate })
   }
   installErrorHandler(app)
   await app.register(healthRoutes, ctx)

@@ -1,12 +1,11 @@
 // The ESB client certificate's expiry: an alert at 14, 7 and 1 days before it ends and once it
 // has ended, each once per certificate (its fingerprint is in the key), so a replaced certificate
 // starts afresh and a restart repeats nothing.
-import { X509Certificate } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import type { EsbClient } from '../clients/esb/types.js'
 import type { NewAlert } from '../ledger/alert-types.js'
 import type { PayloadOf } from './kinds.js'
 
-export interface CertificateInfo {
+export interface WatchedCertificate {
   subject: string
   expiresAt: Date
   fingerprint: string
@@ -14,7 +13,7 @@ export interface CertificateInfo {
 
 /** The certificate in use now, or null when there is none to watch (ESB_AUTH=basic, unreadable:
  *  /readyz reports those). */
-export type CertificateSource = () => Promise<CertificateInfo | null>
+export type CertificateSource = () => Promise<WatchedCertificate | null>
 
 /** Days before expiry that alert, latest first; 0 = expired. */
 export const EXPIRY_THRESHOLDS = [14, 7, 1] as const
@@ -22,7 +21,7 @@ const DAY_MS = 86_400_000
 
 /** The alert due for `cert` at `now`: only the nearest threshold passed (a certificate found with 5
  *  days left alerts "7 days", not also "14"). Null when more than 14 days are left. */
-export function expiryAlert(cert: CertificateInfo, now: Date): NewAlert | null {
+export function expiryAlert(cert: WatchedCertificate, now: Date): NewAlert | null {
   const daysLeft = (cert.expiresAt.getTime() - now.getTime()) / DAY_MS
   if (daysLeft > EXPIRY_THRESHOLDS[0]) return null
   const threshold = daysLeft <= 0 ? 0 : ([...EXPIRY_THRESHOLDS].reverse().find((t) => daysLeft <= t) ?? EXPIRY_THRESHOLDS[0])
@@ -35,14 +34,12 @@ export function expiryAlert(cert: CertificateInfo, now: Date): NewAlert | null {
   return { kind: 'certificate.expiring', dedupeKey: `certificate.expiring:${cert.fingerprint}:${threshold}`, payload }
 }
 
-/** Reads the file at every call: a certificate replaced on disk is what is watched next. */
-export function certificateFromFile(path: string): CertificateSource {
+/** The certificate the ESB client presents now (a replacement it took counts from the moment it
+ *  took it); none with ESB_AUTH=basic. */
+export function certificateInUse(esb: Pick<EsbClient, 'certificate'>): CertificateSource {
   return async () => {
-    try {
-      const cert = new X509Certificate(await readFile(path))
-      return { subject: cert.subject.replace(/\n/g, ', '), expiresAt: new Date(cert.validTo), fingerprint: cert.fingerprint256 }
-    } catch {
-      return null
-    }
+    const status = esb.certificate()
+    const c = status.used ? status.inUse : undefined
+    return c ? { subject: c.subject, expiresAt: c.expiresAt, fingerprint: c.fingerprint } : null
   }
 }

@@ -124,7 +124,7 @@ t.test('routes and spec agree, both ways, down to status codes', async (t) => {
     alerts: real.service.alerts,
     clock: () => new Date(),
     wakeWorker: () => undefined,
-    readiness: createReadiness({ config: stack.config, ledger: stack.deps!.ledger, clock: () => new Date() })
+    readiness: createReadiness({ config: stack.config, ledger: stack.deps!.ledger, clock: () => new Date(), esb: stack.deps!.esb, gate: real.service.gate })
   }
   for (const plugin of [healthRoutes, webhookRoutes, recordRoutes, sweepRoutes, deliveryRoutes, alertRoutes]) await probe.register(plugin, ctx)
   await probe.register(openapiRoutes)
