@@ -4,6 +4,7 @@
 import type { Test } from 'tap'
 import { DELIVERY_SOURCES, DELIVERY_STATUSES } from '../../src/ledger/types.js'
 import type { Delivery, Ledger, NewDelivery } from '../../src/ledger/types.js'
+import { lifecycleSuite } from './lifecycle-suite.js'
 
 export interface StoreHandle {
   ledger: Ledger
@@ -442,4 +443,7 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
     for (const sr of srs) t.same(order.get(sr), [1, 2, 3, 4, 5], `${sr} sent in atd order`)
     t.equal((await ledger.countByStatus()).sent, inputs.length)
   })
+
+  // Finding, bulk retry, replay, pruning and the actions log (issue 11).
+  lifecycleSuite(t, factory, opts)
 }
