@@ -55,6 +55,10 @@ export interface AcceptedCursor {
   id: number
 }
 
+/** What retention deletes; every other status is kept whatever its age. */
+export const PRUNABLE_STATUSES = ['sent', 'skipped'] as const
+export type PrunableStatus = (typeof PRUNABLE_STATUSES)[number]
+
 export interface PruneBatch {
   deliveries: number
   attempts: number
@@ -101,8 +105,9 @@ export interface LifecycleStore {
   acceptedIn(window: AcceptedWindow, after: AcceptedCursor | null, limit: number): Promise<Delivery[]>
   /** sent/skipped rows created before `cutoff`. */
   countPrunable(cutoff: Date): Promise<number>
-  /** One short transaction: delete up to `limit` sent/skipped rows created before `cutoff`, and their attempts. */
-  pruneBatch(cutoff: Date, limit: number): Promise<PruneBatch>
+  /** One short transaction: delete up to `limit` of the oldest rows in `status` created before
+   *  `cutoff`, and their attempts. One status at a time, so the rows come off one index range in order. */
+  pruneBatch(status: PrunableStatus, cutoff: Date, limit: number): Promise<PruneBatch>
   /** Give free pages back to the file system, at most `maxPages` (SQLite with incremental
    *  auto-vacuum); 0 where the store reclaims space itself (PostgreSQL's autovacuum). */
   reclaimSpace(maxPages: number): Promise<number>

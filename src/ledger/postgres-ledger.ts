@@ -14,6 +14,7 @@ import type {
   DeliveryFilter,
   LifecycleStore,
   NewAction,
+  PrunableStatus,
   PruneBatch,
   PruneRun,
   RequeueBatch,
@@ -272,8 +273,8 @@ class PostgresLedger implements Ledger {
   countPrunable(cutoff: Date): Promise<number> {
     return this.life.countPrunable(cutoff)
   }
-  pruneBatch(cutoff: Date, limit: number): Promise<PruneBatch> {
-    return this.life.pruneBatch(cutoff, limit)
+  pruneBatch(status: PrunableStatus, cutoff: Date, limit: number): Promise<PruneBatch> {
+    return this.life.pruneBatch(status, cutoff, limit)
   }
   reclaimSpace(maxPages: number): Promise<number> {
     return this.life.reclaimSpace(maxPages)

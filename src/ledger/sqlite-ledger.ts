@@ -23,6 +23,7 @@ import type {
   DeliveryFilter,
   LifecycleStore,
   NewAction,
+  PrunableStatus,
   PruneBatch,
   PruneRun,
   RequeueBatch,
@@ -329,8 +330,8 @@ class SqliteLedger implements Ledger {
   countPrunable(cutoff: Date): Promise<number> {
     return this.life.countPrunable(cutoff)
   }
-  pruneBatch(cutoff: Date, limit: number): Promise<PruneBatch> {
-    return this.life.pruneBatch(cutoff, limit)
+  pruneBatch(status: PrunableStatus, cutoff: Date, limit: number): Promise<PruneBatch> {
+    return this.life.pruneBatch(status, cutoff, limit)
   }
   reclaimSpace(maxPages: number): Promise<number> {
     return this.life.reclaimSpace(maxPages)

@@ -48,8 +48,7 @@ export function createSqliteLifecycle(db: Database.Database, write: GroupWrite):
         attempts = 0, next_attempt_at = @now, lease_owner = NULL, lease_until = NULL, updated_at = @now
     WHERE id IN (SELECT value FROM json_each(@ids)) AND status IN ('failed', 'dead')
     RETURNING id`)
-  const prunableIds = db.prepare<[Params], Row>(`SELECT id FROM deliveries INDEXED BY deliveries_status_created
-    WHERE status IN ('sent', 'skipped') AND created_at < @cutoff LIMIT @limit`)
+  const prunableIds = db.prepare<[Params], Row>(PRUNABLE_IDS)
   const deleteAttempts = db.prepare<[Params]>(`DELETE FROM attempts WHERE delivery_id IN (SELECT value FROM json_each(@ids))`)
   const deleteDeliveries = db.prepare<[Params]>(`DELETE FROM deliveries WHERE id IN (SELECT value FROM json_each(@ids))
     AND status IN ('sent', 'skipped')`)
@@ -69,25 +68,20 @@ export function createSqliteLifecycle(db: Database.Database, write: GroupWrite):
 
   return {
     async list(filter: DeliveryFilter & DeliveryPage): Promise<Delivery[]> {
-      const { dialect, params } = sqliteBinds()
-      const where = filterConditions(filter, dialect)
+      let cursor: number | undefined
       if (filter.before !== undefined) {
         // The cursor's time: the `before` row's own, or its nearest older neighbour's when it
         // was pruned meanwhile, so paging goes on where it was.
         const at = cursorAt.get({ id: filter.before })
         if (!at) return []
-        const c = dialect.bind(at.created_at as number)
-        where.push(`created_at <= ${c} AND (created_at < ${c} OR id < ${dialect.bind(filter.before)})`)
+        cursor = at.created_at as number
       }
-      const limit = dialect.bind(Math.max(0, Math.floor(filter.limit)))
-      const sql = `SELECT * FROM deliveries INDEXED BY ${sqliteIndexFor(filter)} ${whereClause(where)}
-        ORDER BY created_at DESC, id DESC LIMIT ${limit}`
+      const { sql, params } = sqliteListQuery(filter, cursor)
       return prepare(sql).all(params).map(toDelivery)
     },
 
     async count(filter) {
-      const { dialect, params } = sqliteBinds()
-      const sql = `SELECT COUNT(*) AS n FROM deliveries INDEXED BY ${sqliteIndexFor(filter)} ${whereClause(filterConditions(filter, dialect))}`
+      const { sql, params } = sqliteCountQuery(filter)
       return Number(prepare(sql).get(params)?.n ?? 0)
     },
 
@@ -104,14 +98,7 @@ export function createSqliteLifecycle(db: Database.Database, write: GroupWrite):
 
     requeueMatching(filter, after, limit, now) {
       return write((): RequeueBatch => {
-        const { dialect, params } = sqliteBinds()
-        // Literal, so the partial index deliveries_retryable applies; a status filter narrows it.
-        const where = [`status IN ('failed', 'dead')`, ...filterConditions(filter, dialect)]
-        if (after) {
-          where.push(afterSrCursor(after, filter.app !== undefined, dialect))
-        }
-        const sql = `SELECT id, app, sr_number, atd_activity_id FROM deliveries INDEXED BY deliveries_retryable
-          ${whereClause(where)} ORDER BY app, sr_number, atd_activity_id, id LIMIT ${dialect.bind(Math.max(1, Math.floor(limit)))}`
+        const { sql, params } = sqliteRetryableQuery(filter, after, limit)
         const picked = prepare(sql).all(params)
         const last = picked[picked.length - 1]
         if (!last) return { requeued: [], next: null }
@@ -125,21 +112,7 @@ export function createSqliteLifecycle(db: Database.Database, write: GroupWrite):
     },
 
     async acceptedIn(window: AcceptedWindow, after: AcceptedCursor | null, limit: number) {
-      const { dialect, params } = sqliteBinds()
-      const where = [
-        `app = ${dialect.bind(window.app)}`,
-        `esb_accepted_at IS NOT NULL`,
-        `esb_accepted_at >= ${dialect.bind(window.since)}`,
-        `esb_accepted_at < ${dialect.bind(window.until)}`
-      ]
-      if (window.srNumber !== undefined) where.push(`sr_number = ${dialect.bind(window.srNumber)}`)
-      if (after) {
-        const c = dialect.bind(after.esbAcceptedAt)
-        where.push(`esb_accepted_at >= ${c} AND (esb_accepted_at > ${c} OR id > ${dialect.bind(after.id)})`)
-      }
-      const index = window.srNumber !== undefined ? 'deliveries_sr_created' : 'deliveries_accepted'
-      const sql = `SELECT * FROM deliveries INDEXED BY ${index} ${whereClause(where)}
-        ORDER BY esb_accepted_at, id LIMIT ${dialect.bind(Math.max(1, Math.floor(limit)))}`
+      const { sql, params } = sqliteAcceptedQuery(window, after, limit)
       return prepare(sql).all(params).map(toDelivery)
     },
 
@@ -147,9 +120,9 @@ export function createSqliteLifecycle(db: Database.Database, write: GroupWrite):
       return Number(countPrunable.get({ cutoff: cutoff.getTime() })?.n ?? 0)
     },
 
-    pruneBatch(cutoff, limit) {
+    pruneBatch(status, cutoff, limit) {
       return write((): PruneBatch => {
-        const ids = JSON.stringify(prunableIds.all({ cutoff: cutoff.getTime(), limit: Math.max(1, Math.floor(limit)) }).map((r) => r.id))
+        const ids = JSON.stringify(prunableIds.all({ status, cutoff: cutoff.getTime(), limit: Math.max(1, Math.floor(limit)) }).map((r) => r.id))
         const attempts = deleteAttempts.run({ ids }).changes
         const deliveries = deleteDeliveries.run({ ids }).changes
         return { deliveries, attempts }
@@ -214,6 +187,74 @@ export function createSqliteLifecycle(db: Database.Database, write: GroupWrite):
     }
   }
 }
+
+// The statements whose shape depends on the filter, exported for the test that reads their plans.
+
+export interface SqlWithParams {
+  sql: string
+  params: Params
+}
+
+/** A page of GET /deliveries; `cursorCreatedAt` is the `before` row's created_at. */
+export function sqliteListQuery(filter: DeliveryFilter & DeliveryPage, cursorCreatedAt: number | undefined): SqlWithParams {
+  const { dialect, params } = sqliteBinds()
+  const where = filterConditions(filter, dialect)
+  if (filter.before !== undefined && cursorCreatedAt !== undefined) {
+    const c = dialect.bind(cursorCreatedAt)
+    where.push(`created_at <= ${c} AND (created_at < ${c} OR id < ${dialect.bind(filter.before)})`)
+  }
+  const limit = dialect.bind(Math.max(0, Math.floor(filter.limit)))
+  return {
+    sql: `SELECT * FROM deliveries INDEXED BY ${sqliteIndexFor(filter)} ${whereClause(where)}
+      ORDER BY created_at DESC, id DESC LIMIT ${limit}`,
+    params
+  }
+}
+
+export function sqliteCountQuery(filter: DeliveryFilter): SqlWithParams {
+  const { dialect, params } = sqliteBinds()
+  return { sql: `SELECT COUNT(*) AS n FROM deliveries INDEXED BY ${sqliteIndexFor(filter)} ${whereClause(filterConditions(filter, dialect))}`, params }
+}
+
+/** The next batch of bulk retry, in per-SR order. */
+export function sqliteRetryableQuery(filter: DeliveryFilter, after: SrCursor | null, limit: number): SqlWithParams {
+  const { dialect, params } = sqliteBinds()
+  // Literal, so the partial index deliveries_retryable applies; a status filter narrows it.
+  const where = [`status IN ('failed', 'dead')`, ...filterConditions(filter, dialect)]
+  if (after) where.push(afterSrCursor(after, filter.app !== undefined, dialect))
+  return {
+    sql: `SELECT id, app, sr_number, atd_activity_id FROM deliveries INDEXED BY deliveries_retryable
+      ${whereClause(where)} ORDER BY app, sr_number, atd_activity_id, id LIMIT ${dialect.bind(Math.max(1, Math.floor(limit)))}`,
+    params
+  }
+}
+
+/** A page of replay sources. */
+export function sqliteAcceptedQuery(window: AcceptedWindow, after: AcceptedCursor | null, limit: number): SqlWithParams {
+  const { dialect, params } = sqliteBinds()
+  const where = [
+    `app = ${dialect.bind(window.app)}`,
+    `esb_accepted_at IS NOT NULL`,
+    `esb_accepted_at >= ${dialect.bind(window.since)}`,
+    `esb_accepted_at < ${dialect.bind(window.until)}`
+  ]
+  if (window.srNumber !== undefined) where.push(`sr_number = ${dialect.bind(window.srNumber)}`)
+  if (after) {
+    const c = dialect.bind(after.esbAcceptedAt)
+    where.push(`esb_accepted_at >= ${c} AND (esb_accepted_at > ${c} OR id > ${dialect.bind(after.id)})`)
+  }
+  // An SR has a handful of rows: its index beats a range over every app's accepted rows.
+  const index = window.srNumber !== undefined ? 'deliveries_sr_created' : 'deliveries_accepted'
+  return {
+    sql: `SELECT * FROM deliveries INDEXED BY ${index} ${whereClause(where)}
+      ORDER BY esb_accepted_at, id LIMIT ${dialect.bind(Math.max(1, Math.floor(limit)))}`,
+    params
+  }
+}
+
+/** Exported for the plan test: the statement a prune batch selects its rows with. */
+export const PRUNABLE_IDS = `SELECT id FROM deliveries INDEXED BY deliveries_status_created
+    WHERE status = @status AND created_at < @cutoff ORDER BY created_at LIMIT @limit`
 
 /** PRAGMA auto_vacuum: 0 none, 1 full, 2 incremental. */
 const INCREMENTAL = 2

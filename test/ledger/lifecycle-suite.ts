@@ -202,7 +202,7 @@ export function lifecycleSuite(t: Test, factory: StoreFactory, opts: SuiteOption
     const ids = made.map((d) => d.id)
     const page1 = await ledger.list({ limit: 3 })
     t.same(page1.map((d) => d.id), [ids[5], ids[4], ids[3]])
-    t.same(await ledger.pruneBatch(at(3.5 * 86_400_000), 10), { deliveries: 1, attempts: 0 }, 'the cursor row (old and sent) is pruned')
+    t.same(await ledger.pruneBatch('sent', at(3.5 * 86_400_000), 10), { deliveries: 1, attempts: 0 }, 'the cursor row (old and sent) is pruned')
     t.same((await ledger.list({ limit: 3, before: ids[3] })).map((d) => d.id), [ids[2], ids[1], ids[0]], 'page 2 after the gone row')
   })
 
@@ -328,11 +328,10 @@ export function lifecycleSuite(t: Test, factory: StoreFactory, opts: SuiteOption
     keep.push(queued, sending)
     t.equal(await ledger.countPrunable(cutoff), 2, 'two are eligible')
 
-    const first = await ledger.pruneBatch(cutoff, 1)
-    t.same(first, { deliveries: 1, attempts: 1 }, 'a batch of one')
-    const second = await ledger.pruneBatch(cutoff, 10)
-    t.same(second, { deliveries: 1, attempts: 1 })
-    t.same(await ledger.pruneBatch(cutoff, 10), { deliveries: 0, attempts: 0 }, 'then nothing')
+    for (const status of ['sent', 'skipped'] as const) {
+      t.same(await ledger.pruneBatch(status, cutoff, 1), { deliveries: 1, attempts: 1 }, `a batch of one ${status} row`)
+      t.same(await ledger.pruneBatch(status, cutoff, 10), { deliveries: 0, attempts: 0 }, 'then nothing')
+    }
     for (const d of gone) {
       t.equal(await ledger.get(d.id), undefined, `old ${d.status} gone`)
       t.same(await ledger.attempts(d.id), [], 'and its attempts')
