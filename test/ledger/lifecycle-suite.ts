@@ -81,9 +81,9 @@ async function seed2500(ledger: Ledger): Promise<Row[]> {
       work.map(async (d) => {
         const r = byId.get(d.id) as Row
         const { status, error } = target(r)
-        if (status === 'esb_accepted') await ledger.markEsbAccepted(d.id, '<ok/>', at(0))
+        if (status === 'esb_accepted') await ledger.markEsbAccepted(d.id, { owner: 'setup', esbResponse: '<ok/>', now: at(0) })
         const pending = status === 'failed' || status === 'esb_accepted'
-        await ledger.finish(d.id, { status, attempts: 1, lastError: error, nextAttemptAt: pending ? FAR : undefined, now: at(0) })
+        await ledger.finish(d.id, { owner: 'setup', status, attempts: 1, lastError: error, nextAttemptAt: pending ? FAR : undefined, now: at(0) })
         r.status = status
         r.lastError = error
       })
@@ -132,10 +132,12 @@ async function finished(ledger: Ledger, over: Partial<NewDelivery>, status: Deli
   const { delivery } = await ledger.enqueue(input(over), 'once', createdAt)
   const claimed = await ledger.claim('w', 1000, LEASE, createdAt)
   if (!claimed.some((d) => d.id === delivery.id)) throw new Error(`delivery ${delivery.id} was not claimable`)
-  if (opts.accepted) await ledger.markEsbAccepted(delivery.id, '<ok/>', opts.accepted)
+  if (opts.accepted) await ledger.markEsbAccepted(delivery.id, { owner: 'w', esbResponse: '<ok/>', now: opts.accepted })
   // A pending status waits far in the future, so later claims in the same test leave it alone.
   const pending = status === 'failed' || status === 'esb_accepted'
-  await ledger.finish(delivery.id, { status, attempts: 1, lastError: opts.error ?? null, nextAttemptAt: pending ? FAR : undefined, now: createdAt })
+  const attempt = { n: 1, step: 'esb' as const, outcome: status, detail: opts.error ?? null, startedAt: createdAt, finishedAt: createdAt }
+  const written = await ledger.finish(delivery.id, { owner: 'w', attempt, status, attempts: 1, lastError: opts.error ?? null, nextAttemptAt: pending ? FAR : undefined, now: createdAt })
+  if (!written) throw new Error(`delivery ${delivery.id} was not finished`)
   return (await ledger.get(delivery.id)) as Delivery
 }
 
@@ -202,7 +204,7 @@ export function lifecycleSuite(t: Test, factory: StoreFactory, opts: SuiteOption
     const ids = made.map((d) => d.id)
     const page1 = await ledger.list({ limit: 3 })
     t.same(page1.map((d) => d.id), [ids[5], ids[4], ids[3]])
-    t.same(await ledger.pruneBatch('sent', at(3.5 * 86_400_000), 10), { deliveries: 1, attempts: 0 }, 'the cursor row (old and sent) is pruned')
+    t.same(await ledger.pruneBatch('sent', at(3.5 * 86_400_000), 10), { deliveries: 1, attempts: 1 }, 'the cursor row (old and sent) is pruned')
     t.same((await ledger.list({ limit: 3, before: ids[3] })).map((d) => d.id), [ids[2], ids[1], ids[0]], 'page 2 after the gone row')
   })
 
@@ -299,7 +301,7 @@ export function lifecycleSuite(t: Test, factory: StoreFactory, opts: SuiteOption
     t.equal(made.source, 'replay')
     t.not(made.id, source.id)
     const claimed = await ledger.claim('w', 10, LEASE, at(3))
-    await ledger.finish(made.id, { status: 'sent', attempts: 1, now: at(4) })
+    await ledger.finish(made.id, { owner: 'w', status: 'sent', attempts: 1, now: at(4) })
     t.same(claimed.map((d) => d.id), [made.id])
     const later = await ledger.enqueue({ ...replay, contentHash: 'newer' }, { replayOf: source.id }, at(5))
     t.same([later.created, later.delivery.id], [false, made.id], 'after it was sent, still no second replay of that source')
@@ -319,7 +321,6 @@ export function lifecycleSuite(t: Test, factory: StoreFactory, opts: SuiteOption
     const gone: Delivery[] = []
     for (const [status, when] of [['sent', old], ['skipped', old], ['sent', young], ['skipped', young], ['dead', old], ['failed', old], ['esb_accepted', old]] as const) {
       const d = await finished(ledger, { srNumber: `SR-${status}-${when.getTime()}` }, status, when, { error: status === 'dead' || status === 'failed' ? 'why' : undefined, accepted: status === 'esb_accepted' ? when : undefined })
-      await ledger.addAttempt({ deliveryId: d.id, n: 1, step: 'esb', outcome: 'accepted', detail: null, startedAt: when, finishedAt: when })
       ;(when === old && (status === 'sent' || status === 'skipped') ? gone : keep).push(d)
     }
     const sending = (await ledger.enqueue(input({ srNumber: 'SR-s' }), 'once', old)).delivery
