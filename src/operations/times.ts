@@ -36,15 +36,15 @@ export function parseTime(text: string, ctx: TimeContext): Date {
   if (back.getUTCMonth() !== wall.month - 1 || back.getUTCDate() !== wall.day || wall.hour > 23 || wall.minute > 59 || wall.second > 59) {
     throw new Error(`${JSON.stringify(text)} is not a calendar date and time`)
   }
-  return new Date(utc - offsetMs(offset))
+  return new Date(utc - offsetMs(offset, text))
 }
 
-function offsetMs(offset: string): number {
+function offsetMs(offset: string, text: string): number {
   if (offset.toUpperCase() === 'Z') return 0
   const sign = offset.startsWith('-') ? -1 : 1
   const digits = offset.slice(1).replace(':', '')
   const hours = Number(digits.slice(0, 2))
   const minutes = Number(digits.slice(2) || '0')
-  if (hours > 23 || minutes > 59) throw new Error(`${JSON.stringify(offset)} is not a UTC offset`)
+  if (hours > 23 || minutes > 59) throw new Error(`${JSON.stringify(text)}: ${offset} is not a UTC offset`)
   return sign * (hours * 60 + minutes) * 60_000
 }

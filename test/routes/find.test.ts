@@ -24,12 +24,12 @@ t.test('find and export', async (t) => {
   for (const a of acts) t.equal((await postWebhook(stack, dt, { id: a.id })).statusCode, 202)
   await waitFor(async () => (await stack.deps!.ledger.count({ status: 'sent' })) === acts.length || undefined, 60_000, 'the first five sent')
   // A fault whose text needs quoting too (the ESB client folds its line breaks into spaces).
-  stack.esbSim.failNext(2, { code: 'env:Client', string: '=1+1 "bad code", see line 2', status: 200 })
+  stack.esbSim.failNext(2, { code: 'env:Client', string: '=1+1 "bad code", see line 2', status: 400 })
   for (const a of faulted) t.equal((await postWebhook(stack, dt, { id: a.id })).statusCode, 202)
   await waitFor(async () => {
     const rows = await stack.deps!.ledger.list({ q: 'bad code', limit: 10 })
-    return rows.length === 2 && rows.every((d) => d.status === 'dead' || d.status === 'failed') ? rows : undefined
-  }, 60_000, 'the two faulted deliveries to hold the fault as their error')
+    return rows.length === 2 && rows.every((d) => d.status === 'dead') ? rows : undefined
+  }, 60_000, 'the two faulted deliveries to be dead with the fault as their error')
 
   const json = (await get('/deliveries?limit=1000')).json<Array<Record<string, unknown>>>()
   t.equal(json.length, 7)
