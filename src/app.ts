@@ -27,6 +27,7 @@ import { recordRoutes } from './routes/records.js'
 import { replayRoutes } from './routes/replay.js'
 import { sweepRoutes } from './routes/sweeps.js'
 import { webhookRoutes } from './routes/webhooks.js'
+import { createSendGate, type SendGate } from './worker/esb-gate.js'
 import { createWorker, type Worker } from './worker/worker.js'
 
 export interface AppDeps {
@@ -52,6 +53,8 @@ export interface Service {
   metrics: Metrics
   /** What operators do to the ledger (find, retry, replay, prune, the actions log…). */
   ops: Operations
+  /** Whether sending to the ESB is paused (shared through the ledger). */
+  gate: SendGate
 }
 
 declare module 'fastify' {
@@ -77,8 +80,10 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     return503OnClosing: true
   })
 
+  const gate = createSendGate({ ledger: deps.ledger, pauseAfter: config.esb.pauseAfter, probeEveryMs: config.esb.probeEveryMs, clock, logger, events, metrics })
+  metrics.watchEsbGate(() => gate.current())
   const worker = createWorker(
-    { ledger: deps.ledger, knack: deps.knack, esb: deps.esb, apps: config.apps, clock, logger, metrics, events, retryScheduleMs: config.retryScheduleMs },
+    { ledger: deps.ledger, knack: deps.knack, esb: deps.esb, gate, apps: config.apps, clock, logger, metrics, events, retryScheduleMs: config.retryScheduleMs, probeEveryMs: config.esb.probeEveryMs },
     { concurrency: config.workerConcurrency, leaseMs: config.leaseMs }
   )
   const intake = createIntake({ ledger: deps.ledger, knack: deps.knack, clock, wake: worker.wake })
@@ -88,13 +93,13 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     apps: config.apps, retentionMs: config.retentionMs, ledger: deps.ledger, knack: deps.knack, intake, sweeper, clock, logger, wake: worker.wake
   })
   const retention = createRetention({ pruner: ops, retentionMs: config.retentionMs, logger })
-  app.decorate('service', { events, worker, intake, sweeper, metrics, ops })
+  app.decorate('service', { events, worker, intake, sweeper, metrics, gate, ops })
   app.decorateRequest('operator', '')
 
   const ctx: RouteContext = {
     config, ledger: deps.ledger, knack: deps.knack, intake, sweeper, metrics, events, clock, ops,
     wakeWorker: worker.wake,
-    readiness: createReadiness({ config, ledger: deps.ledger, clock, metrics })
+    readiness: createReadiness({ config, ledger: deps.ledger, clock, metrics, esb: deps.esb, gate })
   }
   installErrorHandler(app)
   await app.register(healthRoutes, ctx)

@@ -1,5 +1,5 @@
 // knack311 serve | sweep <app> | preview <app> <record-id> | check <app> | replay <app> | prune |
-// export | sandbox [--serve]. Output meant for people goes to stdout; logs and progress to stderr.
+// export | sandbox [--serve] [--esb flaky]. Output meant for people goes to stdout; logs and progress to stderr.
 import { parseArgs } from 'node:util'
 import {
   appNamed,
@@ -31,7 +31,9 @@ const USAGE = `usage:
                                        delete sent/skipped deliveries older than that (default RETENTION)
   knack311 export [--app --status --sr --record --since --until --q --limit] > deliveries.csv
                                        the deliveries as CSV on stdout
-  knack311 sandbox [--serve]           run everything locally against simulators (no credentials)
+  knack311 sandbox [--serve] [--esb flaky]
+                                       run everything locally against simulators (no credentials);
+                                       --esb flaky: the ESB behaves like today's gateway (404s, time-outs)
 Times: ISO 8601 (2026-11-28T14:00, with or without an offset; the first app's zone when absent) or relative (24h, 7d).`
 
 async function sweepCommand(appName: string | undefined, timeout: string): Promise<number> {
@@ -44,7 +46,7 @@ async function sweepCommand(appName: string | undefined, timeout: string): Promi
     const result = await oneShot.service.service.ops.sweep(app, cliOperator(), { trigger: 'cli', onFound: (found) => reading.update(found, null) })
     reading.end()
     console.log(`sweep ${app.name}: found ${result.found}, queued ${result.queued}, duplicates ${result.duplicates}, invalid ${result.invalid}`)
-    return reportOutcomes(await deliveredWithProgress(oneShot, result.deliveryIds, parseDuration(timeout), progress))
+    return reportOutcomes(oneShot, await deliveredWithProgress(oneShot, result.deliveryIds, parseDuration(timeout), progress))
   } finally {
     await oneShot.service.close()
   }
@@ -99,6 +101,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       serve: { type: 'boolean', default: false },
+      esb: { type: 'string', default: 'ok' },
       timeout: { type: 'string', default: '10m' },
       help: { type: 'boolean', short: 'h' },
       since: { type: 'string' },
@@ -136,8 +139,10 @@ async function main(argv: string[]): Promise<number> {
     case 'export':
       return exportCommand({ app: values.app, status: values.status, sr: values.sr, record: values.record, since: values.since, until: values.until, q: values.q, limit: values.limit })
     case 'sandbox': {
-      const { runSandbox } = await import('./sandbox/demo.js')
-      return runSandbox({ serve: values.serve })
+      const { runSandbox, SANDBOX_ESB_MODES } = await import('./sandbox/demo.js')
+      const esb = SANDBOX_ESB_MODES.find((m) => m === values.esb)
+      if (!esb) throw new UsageError(`--esb must be one of ${SANDBOX_ESB_MODES.join(', ')}`)
+      return runSandbox({ serve: values.serve, esb })
     }
     default:
       throw new UsageError(`unknown command "${command}"`)

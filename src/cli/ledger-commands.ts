@@ -85,10 +85,15 @@ export async function deliveredWithProgress({ service, ledger }: OneShot, ids: n
   }
 }
 
-/** A line per outcome and one per delivery not sent or skipped; exit code 0 when all went. */
-export function reportOutcomes(waited: SweepWaitResult): number {
+/** A line per outcome, one if sending to the ESB is paused, and one per delivery not sent or
+ *  skipped; exit code 0 when all went. */
+export async function reportOutcomes({ service }: OneShot, waited: SweepWaitResult): Promise<number> {
   for (const [status, n] of Object.entries(waited.outcomes)) console.log(`${status}: ${n}`)
   if (!waited.settled) console.log('not settled before the timeout')
+  const gate = await service.service.gate.current()
+  if (gate.state === 'paused') {
+    console.log(`sending to the ESB is paused since ${gate.since?.toISOString() ?? '?'}: ${gate.lastError ?? 'endpoint failing'}; what was queued stays queued for the next run or the service`)
+  }
   for (const d of waited.unfinished) {
     console.log(`  delivery ${d.id} record ${d.recordId}: ${d.status}${d.lastError ? ` - ${d.lastError}` : ''}`)
   }
@@ -126,7 +131,7 @@ export async function replayCommand(appName: string | undefined, flags: ReplayFl
         : `replay ${app.name}${sr} [${r.since}, ${r.until}): matched ${r.matched}, queued ${r.queued}, duplicates ${r.duplicates}, not found ${r.not_found}, invalid ${r.invalid}`
     )
     if (flags.dryRun || r.deliveries.length === 0) return 0
-    return reportOutcomes(await deliveredWithProgress(oneShot, r.deliveries, flags.timeoutMs, progress))
+    return reportOutcomes(oneShot, await deliveredWithProgress(oneShot, r.deliveries, flags.timeoutMs, progress))
   } finally {
     await oneShot.service.close()
   }

@@ -25,10 +25,9 @@ t.test('the actions log', async (t) => {
   const call = (method: 'GET' | 'POST', url: string, who: keyof typeof tokens | 'admin', payload?: unknown) =>
     service.inject({ method, url, headers: as(who), ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) })
 
-  // Two deliveries go dead (the ESB refuses them as records), one is sent.
-  const [a, b, c] = [activity(), activity(), activity()]
+  // Two deliveries go dead (an activity the app file does not know), one is sent.
+  const [a, b, c] = [activity({ activityName: 'Mystery' }), activity({ activityName: 'Mystery' }), activity()]
   stack.seed(dt, [a, b, c])
-  stack.esbSim.failNext(2, { code: 'env:Client', string: 'Invalid activity', status: 400 })
   const ids: number[] = []
   for (const x of [a, b]) ids.push((await postWebhook(stack, dt, { id: x.id })).json<{ delivery: number }>().delivery)
   for (const id of ids) await waitForStatus(stack, id, ['dead'], 30_000)
@@ -37,7 +36,7 @@ t.test('the actions log', async (t) => {
 
   t.equal((await call('POST', `/deliveries/${ids[0]}/retry`, 'ana')).statusCode, 202)
   t.equal((await call('POST', `/deliveries/${sent}/retry`, 'ana')).statusCode, 409, 'a refused retry…')
-  t.same((await call('POST', '/deliveries/retry', 'ben', { status: 'dead' })).json(), { matched: 1, queued: 1, dry_run: false })
+  t.same((await call('POST', '/deliveries/retry', 'ben', { status: 'dead', record: b.id })).json(), { matched: 1, queued: 1, dry_run: false })
   t.equal((await call('POST', `/apps/${dt}/records/${c.id}/resend?wait=10s`, 'admin')).statusCode, 200)
   t.equal((await call('POST', `/apps/${dt}/sweep`, 'cara')).statusCode, 200)
   await waitForIdle(stack)
@@ -61,7 +60,7 @@ t.test('the actions log', async (t) => {
     { request: { delivery: ids[0] }, result: { delivery: ids[0], status: 'queued' } },
     { request: { delivery: sent }, result: { error: 'not_retryable', status: 409 } }
   ], '…is recorded with its reason')
-  t.match(byKind('bulk_retry')[0], { request: { status: 'dead' }, result: { matched: 1, queued: 1 } })
+  t.match(byKind('bulk_retry')[0], { request: { status: 'dead', record: b.id }, result: { matched: 1, queued: 1 } })
   t.match(byKind('resend')[0], { request: { app: dt, record: c.id }, result: { status: 'queued', delivery: Number } })
   t.match(byKind('sweep')[0], { request: { app: dt }, result: { found: Number, queued: Number, joined: false } })
   t.match(byKind('replay')[0], { request: { app: dt, since: '1h', resolved: { since: String, until: String } }, result: { matched: Number, queued: Number } })

@@ -126,7 +126,7 @@ t.test('routes and spec agree, both ways, down to status codes', async (t) => {
     clock: () => new Date(),
     ops: real.service.ops,
     wakeWorker: () => undefined,
-    readiness: createReadiness({ config: stack.config, ledger: stack.deps!.ledger, clock: () => new Date() })
+    readiness: createReadiness({ config: stack.config, ledger: stack.deps!.ledger, clock: () => new Date(), esb: stack.deps!.esb, gate: real.service.gate })
   }
   for (const plugin of [healthRoutes, webhookRoutes, recordRoutes, sweepRoutes, deliveryRoutes, bulkRetryRoutes, replayRoutes, actionRoutes]) {
     await probe.register(plugin, ctx)
