@@ -63,6 +63,19 @@ export function createActionLog(deps: { ledger: Pick<LifecycleStore, 'addAction'
   }
 }
 
+/** What was asked, for the log: the fields as they were given, without empty ones. */
+export function asked(input: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined && v !== null && v !== ''))
+}
+
+/** The instants relative or zone-less times resolved to, beside them in the log. */
+export function resolvedTimes(f: { since?: Date | undefined; until?: Date | undefined }): Record<string, string> {
+  return {
+    ...(f.since ? { since: f.since.toISOString() } : {}),
+    ...(f.until ? { until: f.until.toISOString() } : {})
+  }
+}
+
 function errorSummary(err: unknown): Record<string, unknown> {
   const e = err as { code?: unknown; message?: unknown; statusCode?: unknown }
   return {

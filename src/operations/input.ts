@@ -7,7 +7,11 @@ import type { DeliveryFilter } from '../ledger/lifecycle-types.js'
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../ledger/types.js'
 import { parseTime, type TimeContext } from './times.js'
 
-type Raw = string | number | boolean | null | undefined
+/** A value as a query string, a form or a JSON body gives it. */
+export type Raw = string | number | boolean | null | undefined
+
+/** How far a long operation has got (a CLI progress bar listens). */
+export type Progress = (p: { done: number; total: number }) => void
 
 /** The filters of GET /deliveries, as typed (the JSON schema has already coerced numbers). */
 export interface RawDeliveryQuery {

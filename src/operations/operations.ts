@@ -10,11 +10,11 @@ import type { DeliveryFilter, PruneRun } from '../ledger/lifecycle-types.js'
 import type { Delivery, Ledger } from '../ledger/types.js'
 import { createActionLog, type ActionLog } from './actions.js'
 import { createFinder } from './find.js'
-import { readDeliveryQuery, readExportQuery, type DeliveryQuery, type RawDeliveryQuery } from './input.js'
+import { readDeliveryQuery, readExportQuery, type DeliveryQuery, type Progress, type RawDeliveryQuery } from './input.js'
 import { createManualActions, type SweepOptions } from './manual.js'
 import { createPruner, type PruneInput, type PruneOptions, type PruneResult, type PruneTuning } from './prune.js'
 import { createReplayer, type ReplayInput, type ReplayOptions, type ReplayResult } from './replay.js'
-import { createRetrier, type BulkRetryInput, type BulkRetryResult, type Progress } from './retry.js'
+import { createRetrier, type BulkRetryInput, type BulkRetryResult } from './retry.js'
 import type { TimeContext } from './times.js'
 
 export interface OperationsDeps {

@@ -7,12 +7,8 @@
 import type { Logger } from 'pino'
 import { InvalidInput, withDetails } from '../errors.js'
 import { PRUNABLE_STATUSES, type LifecycleStore, type PruneRun } from '../ledger/lifecycle-types.js'
-import { SYSTEM_OPERATOR, type ActionLog } from './actions.js'
-import { flag, Problems, span } from './input.js'
-import type { Progress } from './retry.js'
-import { asked } from './retry.js'
-
-type Raw = string | number | boolean | null | undefined
+import { asked, SYSTEM_OPERATOR, type ActionLog } from './actions.js'
+import { flag, Problems, span, type Progress, type Raw } from './input.js'
 
 export interface PruneInput {
   /** `90d`; default RETENTION. */

@@ -13,13 +13,9 @@ import type { AppConfig } from '../config/types.js'
 import { isKnackFailure, ReplayTooLarge } from '../errors.js'
 import type { Intake } from '../intake/intake.js'
 import type { AcceptedCursor, LifecycleStore } from '../ledger/lifecycle-types.js'
-import type { ActionLog } from './actions.js'
-import { flag, Problems, text, time } from './input.js'
-import type { Progress } from './retry.js'
+import { asked, type ActionLog } from './actions.js'
+import { flag, Problems, text, time, type Progress, type Raw } from './input.js'
 import { parseTime } from './times.js'
-import { asked } from './retry.js'
-
-type Raw = string | number | boolean | null | undefined
 
 export interface ReplayInput {
   /** Required: ISO 8601 (the app's zone when no offset) or relative (`24h`). */

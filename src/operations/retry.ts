@@ -5,8 +5,8 @@
 import { DeliveryNotFound, NotRetryable } from '../errors.js'
 import type { DeliveryFilter, LifecycleStore, SrCursor } from '../ledger/lifecycle-types.js'
 import type { Delivery, DeliveryStatus, Ledger } from '../ledger/types.js'
-import type { ActionLog } from './actions.js'
-import { flag, Problems, readFilter, type RawDeliveryQuery } from './input.js'
+import { asked, resolvedTimes, type ActionLog } from './actions.js'
+import { flag, Problems, readFilter, type Progress, type RawDeliveryQuery } from './input.js'
 import type { TimeContext } from './times.js'
 
 export const RETRYABLE: readonly DeliveryStatus[] = ['failed', 'dead']
@@ -22,8 +22,6 @@ export interface BulkRetryResult {
   queued: number
   dry_run: boolean
 }
-
-export type Progress = (p: { done: number; total: number }) => void
 
 export interface RetryDeps {
   ledger: Pick<Ledger, 'get' | 'requeue'> & Pick<LifecycleStore, 'count' | 'requeueMatching'>
@@ -80,17 +78,5 @@ export function createRetrier(deps: RetryDeps): Retrier {
       if (dryRun) return bulk(filter, true)
       return deps.actions.around({ kind: 'bulk_retry', operator, request }, () => bulk(filter, false, opts.onProgress), (r) => ({ matched: r.matched, queued: r.queued }))
     }
-  }
-}
-
-/** The fields as they were given, without empty ones. */
-export function asked(input: object): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined && v !== null && v !== ''))
-}
-
-export function resolvedTimes(f: { since?: Date | undefined; until?: Date | undefined }): Record<string, string> {
-  return {
-    ...(f.since ? { since: f.since.toISOString() } : {}),
-    ...(f.until ? { until: f.until.toISOString() } : {})
   }
 }
