@@ -157,7 +157,7 @@ async function main(): Promise<void> {
 }
 
 /** What each phase writes into the results (fsync belongs with intake, the profile with memory). */
-const PHASE_KEYS = { sweep: ['sweep'], flaky: ['flaky'], latency: ['latency'], intake: ['intake', 'fsync'], memory: ['memory', 'profile'] } as const
+const PHASE_KEYS = { sweep: ['sweep'], flaky: ['flaky'], latency: ['latency'], intake: ['intake', 'fsync'], memory: ['memory', 'profile'], ledger: ['ledger'] } as const
 
 /** --merge: the last results with the phases of this run put in (and this run noted in `partial`). */
 function merged(json: string, fresh: BenchResults): BenchResults {
