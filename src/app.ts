@@ -16,14 +16,19 @@ import type { Ledger } from './ledger/types.js'
 import { createLogger } from './observability/logger.js'
 import { createMetrics, type Metrics } from './observability/metrics.js'
 import { createReadiness } from './observability/readiness.js'
+import { createOperations, type Operations } from './operations/operations.js'
+import { createRetention } from './operations/retention.js'
 import { createScheduler } from './worker/scheduler.js'
 import type { RouteContext } from './routes/context.js'
+import { actionRoutes } from './routes/actions.js'
+import { bulkRetryRoutes } from './routes/bulk-retry.js'
 import { deliveryRoutes } from './routes/deliveries.js'
 import { installErrorHandler } from './routes/error-handler.js'
 import { healthRoutes } from './routes/health.js'
 import { alertRoutes } from './routes/alerts.js'
 import { openapiRoutes } from './routes/openapi.js'
 import { recordRoutes } from './routes/records.js'
+import { replayRoutes } from './routes/replay.js'
 import { sweepRoutes } from './routes/sweeps.js'
 import { webhookRoutes } from './routes/webhooks.js'
 import { createSendGate, type SendGate } from './worker/esb-gate.js'
@@ -45,6 +50,8 @@ export interface AppDeps {
   /** The ESB client certificate whose expiry is watched; the one the ESB client presents when absent. */
   certificate?: CertificateSource
   alertOptions?: Partial<AlertOptions>
+  /** false: no prune at start-up nor daily (the CLI's one-shot commands). */
+  startRetention?: boolean
 }
 
 export interface Service {
@@ -54,6 +61,8 @@ export interface Service {
   sweeper: Sweeper
   metrics: Metrics
   alerts: AlertService
+  /** What operators do to the ledger (find, retry, replay, prune, the actions log…). */
+  ops: Operations
   /** Whether sending to the ESB is paused (shared through the ledger). */
   gate: SendGate
 }
@@ -102,11 +111,15 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     options: deps.alertOptions,
     ownsAllLeases: config.databaseUrl.startsWith('sqlite:')
   })
-  app.decorate('service', { events, worker, intake, sweeper, metrics, alerts, gate })
+  const ops = createOperations({
+    apps: config.apps, retentionMs: config.retentionMs, ledger: deps.ledger, knack: deps.knack, intake, sweeper, clock, logger, wake: worker.wake
+  })
+  const retention = createRetention({ pruner: ops, retentionMs: config.retentionMs, logger })
+  app.decorate('service', { events, worker, intake, sweeper, metrics, alerts, gate, ops })
   app.decorateRequest('operator', '')
 
   const ctx: RouteContext = {
-    config, ledger: deps.ledger, knack: deps.knack, intake, sweeper, metrics, events, alerts, clock,
+    config, ledger: deps.ledger, knack: deps.knack, intake, sweeper, metrics, events, alerts, clock, ops,
     wakeWorker: worker.wake,
     readiness: createReadiness({ config, ledger: deps.ledger, clock, metrics, esb: deps.esb, gate })
   }
@@ -118,6 +131,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(sweepRoutes, ctx)
   await app.register(deliveryRoutes, ctx)
   await app.register(alertRoutes, ctx)
+  await app.register(bulkRetryRoutes, ctx)
+  await app.register(replayRoutes, ctx)
+  await app.register(actionRoutes, ctx)
 
   app.addHook('onReady', async () => {
     // A single-process SQLite store owns every lease: rows a crash left 'sending' resume now.
@@ -128,8 +144,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     if (deps.startWorker !== false) worker.start()
     scheduler.start()
     alerts.start()
+    // In the background: a first prune of a big ledger must not hold up start-up.
+    if (deps.startRetention !== false) retention.start()
   })
   app.addHook('onClose', async () => {
+    await retention.stop()
     await scheduler.stop()
     await worker.stop(SHUTDOWN_GRACE_MS)
     // After the worker: what it announced while stopping is written (and, briefly, sent).

@@ -12,10 +12,11 @@ export const dueHeads = (now: string, inChannels: string) => `SELECT s.alert_id,
   JOIN alert_sends s ON s.alert_id = h.alert_id AND s.channel = h.channel
   WHERE s.next_attempt_at <= ${now} AND (s.lease_until IS NULL OR s.lease_until <= ${now}) AND ${inChannels}`
 
-/** The oldest undelivered delivery's id: the lowest pending id, found per status by the
- *  (status, id) index instead of a scan of every pending row. Ids grow with created_at. */
-export const OLDEST_PENDING = `SELECT id, app, record_id, sr_number, status, created_at FROM deliveries
-  WHERE id = (SELECT MIN(m) FROM (${PENDING_STATUSES.map((s) => `SELECT MIN(id) AS m FROM deliveries WHERE status = '${s}'`).join(' UNION ALL ')}) AS mins)`
+/** The oldest undelivered delivery: the first by (created_at, id) of each pending status, each
+ *  one seek of the (status, created_at, id) index, then the first of those four. */
+export const OLDEST_PENDING = `SELECT id, app, record_id, sr_number, status, created_at FROM (${PENDING_STATUSES.map(
+  (s) => `SELECT * FROM (SELECT id, app, record_id, sr_number, status, created_at FROM deliveries WHERE status = '${s}' ORDER BY created_at, id LIMIT 1) AS h_${s}`
+).join(' UNION ALL ')}) AS heads ORDER BY created_at, id LIMIT 1`
 
 const PENDING = `(${PENDING_STATUSES.map((s) => `'${s}'`).join(', ')})`
 

@@ -9,11 +9,14 @@ import { parse } from 'yaml'
 import { createReadiness } from '../../src/observability/readiness.js'
 import type { RouteContext } from '../../src/routes/context.js'
 import { alertRoutes } from '../../src/routes/alerts.js'
+import { actionRoutes } from '../../src/routes/actions.js'
+import { bulkRetryRoutes } from '../../src/routes/bulk-retry.js'
 import { deliveryRoutes } from '../../src/routes/deliveries.js'
 import { installErrorHandler } from '../../src/routes/error-handler.js'
 import { healthRoutes } from '../../src/routes/health.js'
 import { OPENAPI_PATH, openapiRoutes } from '../../src/routes/openapi.js'
 import { recordRoutes } from '../../src/routes/records.js'
+import { replayRoutes } from '../../src/routes/replay.js'
 import { sweepRoutes } from '../../src/routes/sweeps.js'
 import { webhookRoutes } from '../../src/routes/webhooks.js'
 import { startStack } from '../helpers/stack.js'
@@ -123,10 +126,13 @@ t.test('routes and spec agree, both ways, down to status codes', async (t) => {
     events: real.service.events,
     alerts: real.service.alerts,
     clock: () => new Date(),
+    ops: real.service.ops,
     wakeWorker: () => undefined,
     readiness: createReadiness({ config: stack.config, ledger: stack.deps!.ledger, clock: () => new Date(), esb: stack.deps!.esb, gate: real.service.gate })
   }
-  for (const plugin of [healthRoutes, webhookRoutes, recordRoutes, sweepRoutes, deliveryRoutes, alertRoutes]) await probe.register(plugin, ctx)
+  for (const plugin of [healthRoutes, webhookRoutes, recordRoutes, sweepRoutes, deliveryRoutes, bulkRetryRoutes, replayRoutes, actionRoutes, alertRoutes]) {
+    await probe.register(plugin, ctx)
+  }
   await probe.register(openapiRoutes)
   await probe.ready()
   const service = routeTable(routes)
