@@ -11,6 +11,11 @@ import { DEAD_GROUP } from './from-events.js'
 import { deadDeliverySchema, MAX_LISTED_DEAD, type DeadDelivery, type PayloadOf } from './kinds.js'
 
 export const STUCK_EPISODE = 'delivery.stuck'
+/** Dead deliveries whose announcement never reached the outbox are looked for this far back… */
+const UNANNOUNCED_LOOKBACK_MS = 3_600_000
+/** …once they have been dead this long (a live process writes its item within milliseconds). */
+const UNANNOUNCED_LAG_MS = 60_000
+const UNANNOUNCED_BATCH = 500
 
 export interface ChecksDeps {
   store: AlertStore
@@ -58,6 +63,22 @@ export function createChecks(deps: ChecksDeps): Checks {
       now
     )
     if (id !== null && built) deps.written(built)
+  }
+
+  /** The worker announces a death after writing it; a process killed in between loses the
+   *  announcement. The ledger still says dead: park the item now, as the listener would have. */
+  async function unannounced(now: Date) {
+    const missed = await store.unannouncedDead(
+      DEAD_GROUP,
+      new Date(now.getTime() - UNANNOUNCED_LOOKBACK_MS),
+      new Date(now.getTime() - UNANNOUNCED_LAG_MS),
+      UNANNOUNCED_BATCH
+    )
+    for (const d of missed) {
+      const item: DeadDelivery = { id: d.id, app: d.app, recordId: d.recordId, srNumber: d.srNumber, reason: d.lastError ?? 'dead', at: d.diedAt.toISOString() }
+      await store.addGroupItem(DEAD_GROUP, `${d.id}:${d.diedAt.getTime()}`, item, now, String(d.id))
+    }
+    if (missed.length > 0) deps.logger.warn({ deliveries: missed.map((d) => d.id) }, 'dead deliveries whose alert was never recorded (the process stopped in between): alerting now')
   }
 
   async function stuck(now: Date) {
@@ -110,7 +131,7 @@ export function createChecks(deps: ChecksDeps): Checks {
   return {
     async run(now) {
       // Each check on its own: one failing (the database busy, a file unreadable) skips only itself.
-      for (const [name, check] of [['groups', groups], ['stuck', stuck], ['certificate', certificate], ['digest', digest]] as const) {
+      for (const [name, check] of [['unannounced', unannounced], ['groups', groups], ['stuck', stuck], ['certificate', certificate], ['digest', digest]] as const) {
         try {
           await check(now)
         } catch (err) {

@@ -11,7 +11,7 @@ export const DEAD_GROUP = 'delivery.dead'
 
 export type OutboxWrite =
   | { to: 'alert'; alert: NewAlert }
-  | { to: 'group'; group: string; key: string; item: AlertPayload }
+  | { to: 'group'; group: string; key: string; item: AlertPayload; ref: string }
 
 export interface EventContext {
   /** The first app's zone: "once a day" for Knack's daily plan is a day there. */
@@ -40,7 +40,7 @@ export function outboxWriteFor(event: ServiceEvent, ctx: EventContext): OutboxWr
         at: event.at.toISOString()
       }
       // A delivery retried and dead again is a new item: the time it died is part of the key.
-      return { to: 'group', group: DEAD_GROUP, key: `${d.id}:${event.at.getTime()}`, item }
+      return { to: 'group', group: DEAD_GROUP, key: `${d.id}:${event.at.getTime()}`, item, ref: String(d.id) }
     }
     case 'esb.paused':
       // The ESB module emits once per pause across replicas; the key makes a repeat harmless.

@@ -129,7 +129,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
   async function record(event: ServiceEvent): Promise<void> {
     const write = outboxWriteFor(event, eventCtx)
     if (write.to === 'group') {
-      await store.addGroupItem(write.group, write.key, write.item, clock())
+      await store.addGroupItem(write.group, write.key, write.item, clock(), write.ref)
       return
     }
     if ((await store.add(write.alert, channelNames, clock())).created) written(write.alert)

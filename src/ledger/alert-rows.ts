@@ -6,6 +6,7 @@ import type {
   AlertSendStatus,
   AppDayCounts,
   ChannelQueue,
+  DeadDeliveryRow,
   Episode,
   GroupItem,
   PendingHead,
@@ -71,6 +72,17 @@ export function toGroupItem(row: Row): GroupItem {
 
 export function toEpisode(row: Row): Episode {
   return { name: text(row.name, 'name'), startedAt: date(row.started_at, 'started_at'), detail: json(row.detail, 'detail') }
+}
+
+export function toDeadDeliveryRow(row: Row): DeadDeliveryRow {
+  return {
+    id: num(row.id, 'id'),
+    app: text(row.app, 'app'),
+    recordId: text(row.record_id, 'record_id'),
+    srNumber: text(row.sr_number, 'sr_number'),
+    lastError: textOrNull(row.last_error, 'last_error'),
+    diedAt: date(row.updated_at, 'updated_at')
+  }
 }
 
 export function toPendingHead(row: Row): PendingHead {

@@ -31,6 +31,14 @@ export const pendingByApp = (stuckBefore: string) => `SELECT app, COUNT(*) AS pe
 export const OLDEST_PENDING_BY_APP = `SELECT id, app, record_id, sr_number, status, created_at FROM deliveries
   WHERE id IN (SELECT MIN(id) FROM deliveries WHERE status IN ${PENDING} GROUP BY app)`
 
+/** Dead deliveries in a window with no item of the group about them since they died. */
+export const unannouncedDead = (group: string, since: string, before: string, limit: string) => `SELECT d.id, d.app, d.record_id,
+    d.sr_number, d.last_error, d.updated_at FROM deliveries d
+  WHERE d.status = 'dead' AND d.updated_at >= ${since} AND d.updated_at < ${before}
+    AND NOT EXISTS (SELECT 1 FROM alert_group_items i
+      WHERE i.grp = ${group} AND i.ref = CAST(d.id AS TEXT) AND i.created_at >= d.updated_at)
+  ORDER BY d.updated_at, d.id LIMIT ${limit}`
+
 export const LAST_SENT_BY_CHANNEL = `SELECT channel, MAX(sent_at) AS sent_at FROM alert_sends
   WHERE status = 'sent' GROUP BY channel`
 

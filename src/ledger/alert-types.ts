@@ -70,6 +70,16 @@ export interface GroupItem {
   createdAt: Date
 }
 
+/** A dead delivery as the outbox needs it. */
+export interface DeadDeliveryRow {
+  id: number
+  app: string
+  recordId: string
+  srNumber: string
+  lastError: string | null
+  diedAt: Date
+}
+
 /** The oldest undelivered delivery. */
 export interface PendingHead {
   id: number
@@ -99,8 +109,12 @@ export interface AlertStore {
   add(alert: NewAlert, channels: readonly string[], now: Date): Promise<{ id: number; created: boolean }>
   /** Whether an alert with this key exists. */
   has(dedupeKey: string): Promise<boolean>
-  /** Park an item for the group's next alert; false when its key was seen before. */
-  addGroupItem(group: string, dedupeKey: string, item: AlertPayload, now: Date): Promise<boolean>
+  /** Park an item for the group's next alert; false when its key was seen before. `ref` names
+   *  what it is about (a delivery id), for unannouncedDead. */
+  addGroupItem(group: string, dedupeKey: string, item: AlertPayload, now: Date, ref?: string): Promise<boolean>
+  /** Deliveries that went dead in [since, before) with no item of `group` about them written
+   *  since: their announcement was lost (the process died between the two writes). */
+  unannouncedDead(group: string, since: Date, before: Date, limit: number): Promise<DeadDeliveryRow[]>
   /** When the group's oldest waiting item was written at or before `closeBefore`, gather every
    *  waiting item into one alert (`build`), atomically and by one process only. Returns its id. */
   closeGroup(

@@ -11,9 +11,21 @@ import {
   PENDING_BY_CHANNEL,
   dayFinals,
   dueHeads,
-  pendingByApp
+  pendingByApp,
+  unannouncedDead
 } from './alert-sql.js'
-import { assembleChannelQueues, assembleDayCounts, dateOrNull, num, toAlertSend, toEpisode, toGroupItem, toPendingHead, toStoredAlert } from './alert-rows.js'
+import {
+  assembleChannelQueues,
+  assembleDayCounts,
+  dateOrNull,
+  num,
+  toAlertSend,
+  toDeadDeliveryRow,
+  toEpisode,
+  toGroupItem,
+  toPendingHead,
+  toStoredAlert
+} from './alert-rows.js'
 import type { AlertStore, NewAlert } from './alert-types.js'
 import type { Row } from './rows.js'
 
@@ -87,12 +99,17 @@ export function createPostgresAlertStore(pool: pg.Pool): AlertStore {
       return res.rows.length > 0
     },
 
-    async addGroupItem(group, dedupeKey, item, now) {
+    async addGroupItem(group, dedupeKey, item, now, ref) {
       return update(
-        `INSERT INTO alert_group_items (grp, dedupe_key, item, created_at) VALUES ($1, $2, $3, $4)
+        `INSERT INTO alert_group_items (grp, dedupe_key, item, ref, created_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (dedupe_key) DO NOTHING`,
-        [group, dedupeKey, JSON.stringify(item), now]
+        [group, dedupeKey, JSON.stringify(item), ref ?? null, now]
       )
+    },
+
+    async unannouncedDead(group, since, before, limit) {
+      const res = await pool.query<Row>(unannouncedDead('$1', '$2', '$3', '$4'), [group, since, before, limit])
+      return res.rows.map(toDeadDeliveryRow)
     },
 
     async closeGroup(group, closeBefore, build, channels, now) {

@@ -167,10 +167,12 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         grp text NOT NULL,
         dedupe_key text NOT NULL UNIQUE,
         item jsonb NOT NULL,
+        ref text,
         created_at timestamptz NOT NULL,
         alert_id bigint REFERENCES alerts (id) ON DELETE CASCADE
       );
       CREATE INDEX alert_group_items_waiting ON alert_group_items (grp, id) WHERE alert_id IS NULL;
+      CREATE INDEX alert_group_items_ref ON alert_group_items (grp, ref, created_at);
       CREATE TABLE alert_episodes (
         name text PRIMARY KEY,
         started_at timestamptz NOT NULL,

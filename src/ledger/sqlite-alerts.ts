@@ -11,9 +11,21 @@ import {
   PENDING_BY_CHANNEL,
   dayFinals,
   dueHeads,
-  pendingByApp
+  pendingByApp,
+  unannouncedDead
 } from './alert-sql.js'
-import { assembleChannelQueues, assembleDayCounts, date, num, toAlertSend, toEpisode, toGroupItem, toPendingHead, toStoredAlert } from './alert-rows.js'
+import {
+  assembleChannelQueues,
+  assembleDayCounts,
+  date,
+  num,
+  toAlertSend,
+  toDeadDeliveryRow,
+  toEpisode,
+  toGroupItem,
+  toPendingHead,
+  toStoredAlert
+} from './alert-rows.js'
 import type { AlertStore, ClaimedSend, NewAlert } from './alert-types.js'
 import type { Row } from './rows.js'
 
@@ -29,8 +41,9 @@ export function createSqliteAlertStore(db: Database.Database, write: SqliteWrite
       ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`),
     alertByKey: p(`SELECT id FROM alerts WHERE dedupe_key = @key`),
     insertSend: p(`INSERT INTO alert_sends (alert_id, channel, status, attempts, next_attempt_at) VALUES (@id, @channel, 'pending', 0, @now)`),
-    insertItem: p(`INSERT INTO alert_group_items (grp, dedupe_key, item, created_at) VALUES (@grp, @key, @item, @now)
+    insertItem: p(`INSERT INTO alert_group_items (grp, dedupe_key, item, ref, created_at) VALUES (@grp, @key, @item, @ref, @now)
       ON CONFLICT (dedupe_key) DO NOTHING`),
+    unannounced: p(unannouncedDead('@grp', '@since', '@before', '@limit')),
     waiting: p(`SELECT * FROM alert_group_items WHERE grp = @grp AND alert_id IS NULL ORDER BY id`),
     firstWaiting: p(`SELECT created_at FROM alert_group_items WHERE grp = @grp AND alert_id IS NULL ORDER BY id LIMIT 1`),
     assignItems: p(`UPDATE alert_group_items SET alert_id = @alert WHERE grp = @grp AND alert_id IS NULL AND id <= @maxId`),
@@ -90,8 +103,12 @@ export function createSqliteAlertStore(db: Database.Database, write: SqliteWrite
       return s.alertByKey.get({ key: dedupeKey }) !== undefined
     },
 
-    addGroupItem(group, dedupeKey, item, now) {
-      return write(() => s.insertItem.run({ grp: group, key: dedupeKey, item: JSON.stringify(item), now: now.getTime() }).changes > 0)
+    addGroupItem(group, dedupeKey, item, now, ref) {
+      return write(() => s.insertItem.run({ grp: group, key: dedupeKey, item: JSON.stringify(item), ref: ref ?? null, now: now.getTime() }).changes > 0)
+    },
+
+    async unannouncedDead(group, since, before, limit) {
+      return s.unannounced.all({ grp: group, since: since.getTime(), before: before.getTime(), limit }).map(toDeadDeliveryRow)
     },
 
     async closeGroup(group, closeBefore, build, channels, now) {

@@ -227,10 +227,13 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         grp TEXT NOT NULL,
         dedupe_key TEXT NOT NULL UNIQUE,
         item TEXT NOT NULL,
+        -- What the item is about (a delivery id), to find deliveries no item was written for.
+        ref TEXT,
         created_at INTEGER NOT NULL,
         alert_id INTEGER REFERENCES alerts (id) ON DELETE CASCADE
       ) STRICT;
       CREATE INDEX alert_group_items_waiting ON alert_group_items (grp, id) WHERE alert_id IS NULL;
+      CREATE INDEX alert_group_items_ref ON alert_group_items (grp, ref, created_at);
       -- States that last (a stuck delivery): one row while open, so it is alerted once per episode.
       CREATE TABLE alert_episodes (
         name TEXT PRIMARY KEY,

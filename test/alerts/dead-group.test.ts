@@ -56,3 +56,38 @@ t.test('12 dead deliveries within a minute: one alert per channel, all 12 named'
     t.match(metrics, new RegExp(`knack311_alert_sends_pending\\{channel="${channel}"\\} 0`))
   }
 })
+
+t.test('a death whose announcement was lost (the process stopped in between) is still alerted, once', async (t) => {
+  let now = Date.parse('2026-11-28T12:00:00Z')
+  const clock = () => new Date(now)
+  const a = await startAlertStack({ env: { ALERT_GROUP_WINDOW: '1m' }, startWorker: false, deps: { clock, alertOptions: { tickMs: 100, backoffBaseMs: 50, backoffMaxMs: 400 } } })
+  t.teardown(() => a.close())
+  const { ledger } = a.stack.deps!
+  const service = a.stack.app!.service
+  const dies = async (recordId: string, announce: boolean) => {
+    const { delivery } = await ledger.enqueue({ app, recordId, srNumber: `SR-${recordId}`, atdActivityId: 1, contentHash: recordId, source: 'sweep', record: { id: recordId } }, 'once', clock())
+    await ledger.claim('w', 10, 60_000, clock())
+    await ledger.finish(delivery.id, { owner: 'w', status: 'dead', attempts: 3, lastError: `reason for ${recordId}`, now: clock() })
+    if (announce) service.events.emit({ type: 'delivery.dead', at: clock(), delivery: { id: delivery.id, app, recordId, srNumber: `SR-${recordId}` }, reason: `reason for ${recordId}` })
+    return delivery.id
+  }
+  const announcedId = await dies('announced', true)
+  const lostId = await dies('lost', false)
+  await service.alerts.flushed()
+
+  now += 30_000
+  await service.alerts.tick()
+  t.same((await ledger.alerts.recent(10)).filter((x) => x.kind === 'deliveries.dead'), [], 'nothing before the group closes')
+  now += 61_000 // the lost one has been dead over a minute: parked; the group's first item is over a minute old
+  await service.alerts.tick()
+  now += 61_000
+  await service.alerts.tick()
+  const [hook] = await a.webhook.waitFor(1)
+  const data = hook!.body.data as { count: number; deliveries: Array<{ id: number; reason: string }> }
+  t.same(data.deliveries.map((d) => d.id).sort(), [announcedId, lostId].sort(), 'both in the alert, each once')
+  t.match(data.deliveries.find((d) => d.id === lostId)?.reason, 'reason for lost', 'with the reason the ledger holds')
+  now += 3_600_000
+  await service.alerts.tick()
+  await waitOutboxSettled(a.stack)
+  t.equal((await ledger.alerts.recent(10)).filter((x) => x.kind === 'deliveries.dead').length, 1, 'and never again')
+})

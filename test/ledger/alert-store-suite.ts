@@ -144,6 +144,30 @@ export function alertStoreSuite(t: Test, open: StoreFactory, opts: { secondHandl
     t.same((await store.recent(1))[0]?.payload, { ids: [3] })
   })
 
+  t.test('dead deliveries no item was written for since they died', async (t) => {
+    const { ledger } = await fresh(t)
+    const store = ledger.alerts
+    const dead = async (when: number) => {
+      const { delivery: d } = await ledger.enqueue(delivery(), 'once', at(when - 10))
+      await ledger.claim('w', 100, LEASE, at(when - 5))
+      await ledger.finish(d.id, { owner: 'w', status: 'dead', attempts: 1, lastError: `reason ${d.id}`, now: at(when) })
+      return d.id
+    }
+    const announced = await dead(1000)
+    const lost = await dead(2000)
+    const diedAgain = await dead(3000)
+    const tooOld = await dead(-10_000)
+    await store.addGroupItem('delivery.dead', `${announced}:1001`, { id: announced }, at(1001), String(announced))
+    // An item from an earlier death of the same delivery does not cover this one.
+    await store.addGroupItem('delivery.dead', `${diedAgain}:10`, { id: diedAgain }, at(10), String(diedAgain))
+    const missed = await store.unannouncedDead('delivery.dead', at(0), at(5000), 100)
+    t.same(missed.map((d) => d.id), [lost, diedAgain], 'the lost ones in the window, in the order they died')
+    t.same(missed[0] && { app: missed[0].app, lastError: missed[0].lastError, diedAt: missed[0].diedAt.getTime() }, { app: 'data-tracker', lastError: `reason ${lost}`, diedAt: T0 + 2000 })
+    t.notOk(missed.some((d) => d.id === tooOld), 'not before the window')
+    t.same((await store.unannouncedDead('delivery.dead', at(0), at(2500), 100)).map((d) => d.id), [lost], 'not after it')
+    t.same((await store.unannouncedDead('other.group', at(0), at(5000), 100)).length, 3, 'per group')
+  })
+
   t.test('episodes open once and close once, each with its alert', async (t) => {
     const { store } = await fresh(t)
     t.equal(await store.episode('stuck'), undefined)
