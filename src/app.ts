@@ -64,6 +64,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; naming the base type keeps FastifyInstance's default generics.
     loggerInstance: logger as FastifyBaseLogger,
+    // Off unless TRUST_PROXY names the City's proxy: X-Forwarded-* from anyone else is not believed.
+    trustProxy: config.trustProxy,
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true
   })

@@ -1,12 +1,17 @@
 // Parsers for the environment values that are more than a duration or a URL: the operator
-// token list, e-mail address lists and the digest's time of day. Each throws a plain Error whose
-// message reads after the variable's name, and never repeats a token.
+// token list, e-mail address lists, the digest's time of day and the trusted proxies. Each throws
+// a plain Error whose message reads after the variable's name, and never repeats a token.
+import { isIP } from 'node:net'
 
 /** One person allowed into the admin routes and the console. "admin" is ADMIN_TOKEN's holder. */
 export interface Operator {
   name: string
   token: string
 }
+
+/** Fastify's trustProxy: false (believe no X-Forwarded-* header), true (believe any: only when
+ *  nothing but the proxy can reach the service), a number of proxy hops, or proxy addresses. */
+export type TrustProxy = boolean | number | string[]
 
 export interface DigestAt {
   hour: number
@@ -57,4 +62,34 @@ export function parseDigestAt(text: string): DigestAt {
   const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(text.trim())
   if (m === null) throw new Error(`${JSON.stringify(text)} is not a time of day (HH:MM, 24-hour, e.g. 07:00)`)
   return { hour: Number(m[1]), minute: Number(m[2]) }
+}
+
+/** proxy-addr's names for address ranges, accepted beside addresses and CIDR blocks. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/** `false` | `true` | hops (`1`) | `10.0.0.5,10.1.0.0/16,loopback`. */
+export function parseTrustProxy(text: string): TrustProxy {
+  const value = text.trim().toLowerCase()
+  if (value === 'false' || value === 'off') return false
+  if (value === 'true') return true
+  if (/^[0-9]+$/.test(value)) {
+    const hops = Number(value)
+    if (hops < 1 || hops > 10) throw new Error(`${JSON.stringify(text)} is not a number of proxy hops from 1 to 10`)
+    return hops
+  }
+  const items = value.split(',').map((item) => item.trim())
+  for (const item of items) {
+    if (!PROXY_RANGES.has(item) && !isAddressOrBlock(item)) {
+      throw new Error(`${JSON.stringify(item)} is not true, false, a number of hops, an IP address, a CIDR block, loopback, linklocal or uniquelocal`)
+    }
+  }
+  return items
+}
+
+function isAddressOrBlock(item: string): boolean {
+  const [address = '', bits, ...rest] = item.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  if (bits === undefined) return true
+  return /^[0-9]{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)
 }
