@@ -14,6 +14,7 @@ import { createLogger } from './observability/logger.js'
 import { createMetrics, type Metrics } from './observability/metrics.js'
 import { createReadiness } from './observability/readiness.js'
 import { createScheduler } from './worker/scheduler.js'
+import { consoleRoutes } from './console/plugin.js'
 import type { RouteContext } from './routes/context.js'
 import { deliveryRoutes } from './routes/deliveries.js'
 import { installErrorHandler } from './routes/error-handler.js'
@@ -92,6 +93,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(recordRoutes, ctx)
   await app.register(sweepRoutes, ctx)
   await app.register(deliveryRoutes, ctx)
+  await app.register(consoleRoutes, { ...ctx, prefix: '/console' })
 
   app.addHook('onReady', async () => {
     // A single-process SQLite store owns every lease: rows a crash left 'sending' resume now.

@@ -27,6 +27,12 @@ export const NotRetryable = createError<'NOT_RETRYABLE', 409, [string, string]>(
   409
 )
 export const Unauthorized = createError<'UNAUTHORIZED', 401, [string]>('UNAUTHORIZED', '%s', 401)
+/** The console's login form, asked too often from one address (@fastify/rate-limit). */
+export const LoginThrottled = createError<'LOGIN_THROTTLED', 429, [string]>(
+  'LOGIN_THROTTLED',
+  'Too many login attempts from this address: try again in %s',
+  429
+)
 
 /** Knack answered with an error, or could not be reached after the client's own retries. */
 export const KnackApiError = createError<'KNACK_API_ERROR', 502, [string]>('KNACK_API_ERROR', '%s', 502)

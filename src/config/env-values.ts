@@ -10,8 +10,9 @@ export interface Operator {
 }
 
 /** Fastify's trustProxy: false (believe no X-Forwarded-* header), true (believe any: only when
- *  nothing but the proxy can reach the service), a number of proxy hops, or proxy addresses. */
-export type TrustProxy = boolean | number | string[]
+ *  nothing but the proxy can reach the service), or the proxies' addresses. (Fastify 5 refuses
+ *  a bare hop count: it cannot tell a proxy from a client claiming hops, so none is offered.) */
+export type TrustProxy = boolean | string[]
 
 export interface DigestAt {
   hour: number
@@ -67,20 +68,15 @@ export function parseDigestAt(text: string): DigestAt {
 /** proxy-addr's names for address ranges, accepted beside addresses and CIDR blocks. */
 const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal'])
 
-/** `false` | `true` | hops (`1`) | `10.0.0.5,10.1.0.0/16,loopback`. */
+/** `false` | `true` | `10.0.0.5,10.1.0.0/16,loopback`. */
 export function parseTrustProxy(text: string): TrustProxy {
   const value = text.trim().toLowerCase()
   if (value === 'false' || value === 'off') return false
   if (value === 'true') return true
-  if (/^[0-9]+$/.test(value)) {
-    const hops = Number(value)
-    if (hops < 1 || hops > 10) throw new Error(`${JSON.stringify(text)} is not a number of proxy hops from 1 to 10`)
-    return hops
-  }
   const items = value.split(',').map((item) => item.trim())
   for (const item of items) {
     if (!PROXY_RANGES.has(item) && !isAddressOrBlock(item)) {
-      throw new Error(`${JSON.stringify(item)} is not true, false, a number of hops, an IP address, a CIDR block, loopback, linklocal or uniquelocal`)
+      throw new Error(`${JSON.stringify(item)} is not true, false, an IP address, a CIDR block, loopback, linklocal or uniquelocal`)
     }
   }
   return items

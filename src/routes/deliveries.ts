@@ -1,6 +1,7 @@
 // The ledger, read-only, plus retry of a failed or dead delivery.
 import type { FastifyInstance } from 'fastify'
-import { DeliveryNotFound, NotRetryable } from '../errors.js'
+import { DeliveryNotFound } from '../errors.js'
+import { retryDelivery } from '../intake/retry.js'
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../ledger/types.js'
 import { requireOperator } from './auth.js'
 import type { RouteContext } from './context.js'
@@ -63,12 +64,8 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
       }
     },
     async (req, reply) => {
-      const d = await ctx.ledger.get(req.params.id)
-      if (!d) throw new DeliveryNotFound(String(req.params.id))
-      if (!(await ctx.ledger.requeue(d.id, ctx.clock()))) throw new NotRetryable(String(d.id), d.status)
-      ctx.wakeWorker()
-      const after = await ctx.ledger.get(d.id)
-      return reply.code(202).send({ delivery: d.id, status: after?.status ?? 'queued' })
+      const d = await retryDelivery({ ledger: ctx.ledger, clock: ctx.clock, wake: ctx.wakeWorker }, req.params.id)
+      return reply.code(202).send({ delivery: d.id, status: d.status })
     }
   )
 }
