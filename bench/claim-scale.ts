@@ -26,7 +26,7 @@ try {
   }
   const heads = await ledger.claim('bench', 1000, 60_000, now)
   const retryAt = new Date(now.getTime() + 3_600_000)
-  for (const d of heads) await ledger.finish(d.id, { status: 'failed', attempts: 1, nextAttemptAt: retryAt, lastError: 'ESB down', now })
+  for (const d of heads) await ledger.finish(d.id, { owner: 'bench', status: 'failed', attempts: 1, nextAttemptAt: retryAt, lastError: 'ESB down', now })
   const time = async (fn: () => Promise<unknown>) => {
     const t0 = performance.now()
     for (let i = 0; i < 20; i++) await fn()

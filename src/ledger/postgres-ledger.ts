@@ -6,14 +6,17 @@ import { DeliveryNotFound } from '../errors.js'
 import { migratePostgres } from './postgres-migrations.js'
 import { byDueThenActivity, dedupeKey, emptyCounts, toAppSummaries, toAttempt, toDateOrNull, toDelivery, toSession, toSweepRun } from './rows.js'
 import type { Row } from './rows.js'
+import { lateAttempt } from './late-attempt.js'
 import type {
   AppSummary,
   Attempt,
+  AttemptRecord,
   ConsoleSession,
   Delivery,
   DeliveryStatus,
   EnqueueMode,
   EnqueueResult,
+  EsbAcceptUpdate,
   FinishUpdate,
   Ledger,
   ListFilter,
@@ -191,40 +194,50 @@ class PostgresLedger implements Ledger {
     return res.rowCount ?? 0
   }
 
-  async markEsbAccepted(id: number, esbResponse: string, now: Date): Promise<void> {
-    const res = await this.pool.query(
-      `UPDATE deliveries SET status = 'esb_accepted', esb_response = $2, esb_accepted_at = $3, updated_at = $3
-       WHERE id = $1`,
-      [id, esbResponse, now]
-    )
-    if (res.rowCount === 0) throw new DeliveryNotFound(String(id))
+  async markEsbAccepted(id: number, accept: EsbAcceptUpdate): Promise<boolean> {
+    return this.inTransaction(async (c) => {
+      const res = await c.query(
+        `UPDATE deliveries SET status = 'esb_accepted', esb_response = $2, esb_accepted_at = $3, updated_at = $3,
+           possible_duplicate = possible_duplicate OR $5
+         WHERE id = $1 AND lease_owner IS NOT DISTINCT FROM $4`,
+        [id, accept.esbResponse, accept.now, accept.owner, accept.possibleDuplicate === true]
+      )
+      const owned = (res.rowCount ?? 0) > 0
+      if (!owned) {
+        const late = await c.query('UPDATE deliveries SET possible_duplicate = true, updated_at = $2 WHERE id = $1', [id, accept.now])
+        if (late.rowCount === 0) throw new DeliveryNotFound(String(id))
+      }
+      if (accept.attempt) await insertAttempt(c, id, owned ? accept.attempt : lateAttempt(accept.attempt))
+      return owned
+    })
   }
 
-  async finish(id: number, update: FinishUpdate): Promise<void> {
-    const res = await this.pool.query(
-      `UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = COALESCE($4, next_attempt_at),
-         last_error = CASE WHEN $5 THEN $6 ELSE last_error END,
-         lease_owner = NULL, lease_until = NULL, updated_at = $7
-       WHERE id = $1`,
-      [
-        id,
-        update.status,
-        update.attempts,
-        update.nextAttemptAt ?? null,
-        update.lastError !== undefined,
-        update.lastError ?? null,
-        update.now
-      ]
-    )
-    if (res.rowCount === 0) throw new DeliveryNotFound(String(id))
-  }
-
-  async addAttempt(a: Attempt): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO attempts (delivery_id, n, step, outcome, detail, started_at, finished_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [a.deliveryId, a.n, a.step, a.outcome, a.detail, a.startedAt, a.finishedAt]
-    )
+  async finish(id: number, update: FinishUpdate): Promise<boolean> {
+    return this.inTransaction(async (c) => {
+      const res = await c.query(
+        `UPDATE deliveries SET status = $2, attempts = $3, next_attempt_at = COALESCE($4, next_attempt_at),
+           last_error = CASE WHEN $5 THEN $6 ELSE last_error END,
+           lease_owner = NULL, lease_until = NULL, updated_at = $7
+         WHERE id = $1 AND lease_owner IS NOT DISTINCT FROM $8`,
+        [
+          id,
+          update.status,
+          update.attempts,
+          update.nextAttemptAt ?? null,
+          update.lastError !== undefined,
+          update.lastError ?? null,
+          update.now,
+          update.owner
+        ]
+      )
+      if (res.rowCount === 0) {
+        const exists = await c.query('SELECT 1 FROM deliveries WHERE id = $1', [id])
+        if (exists.rowCount === 0) throw new DeliveryNotFound(String(id))
+        return false
+      }
+      if (update.attempt) await insertAttempt(c, id, update.attempt)
+      return true
+    })
   }
 
   async get(id: number): Promise<Delivery | undefined> {
@@ -365,4 +378,12 @@ class PostgresLedger implements Ledger {
       client.release(broken)
     }
   }
+}
+
+async function insertAttempt(c: pg.PoolClient, deliveryId: number, a: AttemptRecord): Promise<void> {
+  await c.query(
+    `INSERT INTO attempts (delivery_id, n, step, outcome, detail, started_at, finished_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [deliveryId, a.n, a.step, a.outcome, a.detail, a.startedAt, a.finishedAt]
+  )
 }

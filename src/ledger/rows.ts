@@ -63,6 +63,7 @@ export function toDelivery(row: Row): Delivery {
     attempts: toNumber(row.attempts, 'attempts'),
     nextAttemptAt: toDate(row.next_attempt_at, 'next_attempt_at'),
     leaseUntil: toDateOrNull(row.lease_until, 'lease_until'),
+    leaseOwner: toTextOrNull(row.lease_owner, 'lease_owner'),
     lastError: toTextOrNull(row.last_error, 'last_error'),
     esbResponse: toTextOrNull(row.esb_response, 'esb_response'),
     esbAcceptedAt: toDateOrNull(row.esb_accepted_at, 'esb_accepted_at'),

@@ -15,13 +15,16 @@ import { DeliveryNotFound } from '../errors.js'
 import { migrateSqlite } from './sqlite-migrations.js'
 import { byDueThenActivity, dedupeKey, emptyCounts, toAppSummaries, toAttempt, toDateOrNull, toDelivery, toSession, toSweepRun } from './rows.js'
 import type { Row } from './rows.js'
+import { lateAttempt } from './late-attempt.js'
 import type {
   AppSummary,
   Attempt,
+  AttemptRecord,
   ConsoleSession,
   Delivery,
   DeliveryStatus,
   EnqueueMode,
+  EsbAcceptUpdate,
   EnqueueResult,
   FinishUpdate,
   Ledger,
@@ -145,13 +148,16 @@ class SqliteLedger implements Ledger {
             lease_owner = NULL, lease_until = NULL, updated_at = @now
         WHERE lease_owner IS NOT NULL AND lease_owner <> @owner`),
       esbAccepted: p(`UPDATE deliveries
-        SET status = 'esb_accepted', esb_response = @response, esb_accepted_at = @now, updated_at = @now
-        WHERE id = @id`),
+        SET status = 'esb_accepted', esb_response = @response, esb_accepted_at = @now, updated_at = @now,
+            possible_duplicate = MAX(possible_duplicate, @possibleDuplicate)
+        WHERE id = @id AND lease_owner IS @owner`),
+      lateAccept: p(`UPDATE deliveries SET possible_duplicate = 1, updated_at = @now WHERE id = @id`),
       finish: p(`UPDATE deliveries
         SET status = @status, attempts = @attempts, next_attempt_at = COALESCE(@next, next_attempt_at),
             last_error = CASE WHEN @setError = 1 THEN @lastError ELSE last_error END,
             lease_owner = NULL, lease_until = NULL, updated_at = @now
-        WHERE id = @id`),
+        WHERE id = @id AND lease_owner IS @owner`),
+      exists: p(`SELECT id FROM deliveries WHERE id = @id`),
       addAttempt: p(`INSERT INTO attempts (delivery_id, n, step, outcome, detail, started_at, finished_at)
         VALUES (@deliveryId, @n, @step, @outcome, @detail, @startedAt, @finishedAt)`),
       get: p(`SELECT * FROM deliveries WHERE id = @id`),
@@ -262,18 +268,32 @@ class SqliteLedger implements Ledger {
     return this.write(() => this.s.releaseForeign.run({ owner, now: Date.now() }).changes)
   }
 
-  async markEsbAccepted(id: number, esbResponse: string, now: Date): Promise<void> {
-    await this.write(() => {
-      if (this.s.esbAccepted.run({ id, response: esbResponse, now: now.getTime() }).changes === 0) {
-        throw new DeliveryNotFound(String(id))
+  // Each write runs in its own savepoint of the group commit: the status and its attempt row
+  // commit together or not at all.
+  async markEsbAccepted(id: number, accept: EsbAcceptUpdate): Promise<boolean> {
+    return this.write(() => {
+      const now = accept.now.getTime()
+      const owned = this.s.esbAccepted.run({
+        id,
+        owner: accept.owner,
+        response: accept.esbResponse,
+        now,
+        possibleDuplicate: accept.possibleDuplicate ? 1 : 0
+      }).changes > 0
+      if (!owned) {
+        if (!this.s.exists.get({ id })) throw new DeliveryNotFound(String(id))
+        this.s.lateAccept.run({ id, now })
       }
+      if (accept.attempt) this.insertAttempt(id, owned ? accept.attempt : lateAttempt(accept.attempt))
+      return owned
     })
   }
 
-  async finish(id: number, update: FinishUpdate): Promise<void> {
-    await this.write(() => {
+  async finish(id: number, update: FinishUpdate): Promise<boolean> {
+    return this.write(() => {
       const changes = this.s.finish.run({
         id,
+        owner: update.owner,
         status: update.status,
         attempts: update.attempts,
         next: update.nextAttemptAt ? update.nextAttemptAt.getTime() : null,
@@ -281,22 +301,25 @@ class SqliteLedger implements Ledger {
         lastError: update.lastError ?? null,
         now: update.now.getTime()
       }).changes
-      if (changes === 0) throw new DeliveryNotFound(String(id))
+      if (changes === 0) {
+        if (!this.s.exists.get({ id })) throw new DeliveryNotFound(String(id))
+        return false
+      }
+      if (update.attempt) this.insertAttempt(id, update.attempt)
+      return true
     })
   }
 
-  async addAttempt(a: Attempt): Promise<void> {
-    await this.write(() =>
-      this.s.addAttempt.run({
-        deliveryId: a.deliveryId,
-        n: a.n,
-        step: a.step,
-        outcome: a.outcome,
-        detail: a.detail,
-        startedAt: a.startedAt.getTime(),
-        finishedAt: a.finishedAt.getTime()
-      })
-    )
+  private insertAttempt(deliveryId: number, a: AttemptRecord): void {
+    this.s.addAttempt.run({
+      deliveryId,
+      n: a.n,
+      step: a.step,
+      outcome: a.outcome,
+      detail: a.detail,
+      startedAt: a.startedAt.getTime(),
+      finishedAt: a.finishedAt.getTime()
+    })
   }
 
   async get(id: number): Promise<Delivery | undefined> {

@@ -30,6 +30,8 @@ export interface Delivery extends NewDelivery {
   attempts: number
   nextAttemptAt: Date
   leaseUntil: Date | null
+  /** The worker holding the lease (null when none does). */
+  leaseOwner: string | null
   lastError: string | null
   /** The ESB's answer body when it accepted (trimmed). */
   esbResponse: string | null
@@ -78,11 +80,16 @@ export interface Ledger {
   claim(owner: string, limit: number, leaseMs: number, now: Date): Promise<Delivery[]>
   /** Release every lease held by owners other than `owner` (single-process stores after a crash). */
   releaseForeignLeases(owner: string): Promise<number>
-  /** Record the ESB's yes before Knack is touched. */
-  markEsbAccepted(id: number, esbResponse: string, now: Date): Promise<void>
-  /** Final or waiting state after an attempt; clears the lease. */
-  finish(id: number, update: FinishUpdate): Promise<void>
-  addAttempt(attempt: Attempt): Promise<void>
+  /** Record the ESB's yes, and the attempt that got it, before Knack is touched. False when
+   *  `owner` no longer holds the lease: then the row's status is left to the new owner, but the
+   *  attempt is recorded and the delivery marked a possible duplicate (the ESB has the message,
+   *  and the new owner may send it again). Throws DELIVERY_NOT_FOUND for an unknown id. */
+  markEsbAccepted(id: number, accept: EsbAcceptUpdate): Promise<boolean>
+  /** Final or waiting state after an attempt, and the attempt's row, in one transaction; clears
+   *  the lease. False (and nothing written) when `owner` no longer holds the lease: a worker whose
+   *  lease was taken over cannot overwrite the new owner's result. Throws DELIVERY_NOT_FOUND for an
+   *  unknown id. */
+  finish(id: number, update: FinishUpdate): Promise<boolean>
   get(id: number): Promise<Delivery | undefined>
   attempts(id: number): Promise<Attempt[]>
   list(filter: ListFilter): Promise<Delivery[]>
@@ -152,7 +159,24 @@ export interface SessionLimits {
   touchAfterMs: number
 }
 
+/** One step of an attempt as the worker saw it; the ledger adds the delivery id. */
+export type AttemptRecord = Omit<Attempt, 'deliveryId'>
+
+export interface EsbAcceptUpdate {
+  /** The lease holder writing: the worker's owner name (null for a row nobody holds). */
+  owner: string | null
+  esbResponse: string
+  now: Date
+  attempt?: AttemptRecord | undefined
+  /** An earlier attempt of this delivery may have reached the ESB too (it timed out after sending). */
+  possibleDuplicate?: boolean | undefined
+}
+
 export interface FinishUpdate {
+  /** The lease holder writing: the worker's owner name (null for a row nobody holds). */
+  owner: string | null
+  /** The attempt step that led to this state, written in the same transaction. */
+  attempt?: AttemptRecord | undefined
   status: DeliveryStatus
   attempts: number
   nextAttemptAt?: Date | undefined

@@ -61,18 +61,21 @@ function offsetAt(ms: number, timeZone: string): number {
 
 const pad = (n: number, width = 2): string => String(Math.abs(n)).padStart(width, '0')
 
-/** ISO 8601 at seconds precision with the zone's offset at that instant: 2026-11-28T17:23:30-06:00. */
-export function formatInstant(d: Date, timeZone: string): string {
-  const ms = d.getTime()
-  if (!Number.isFinite(ms)) throw new RangeError('Invalid date')
-  const w = wallClockAt(ms, timeZone)
-  const offsetMin = Math.round(offsetAt(ms, timeZone) / 60_000)
+/** `2026-11-28T17:23:30-06:00`: a wall clock and an offset (minutes east of UTC), seconds precision. */
+function isoWithOffset(w: WallClock, offsetMin: number): string {
   const sign = offsetMin < 0 ? '-' : '+'
   const year = (w.year < 0 ? '-' : '') + pad(w.year, 4)
   return (
     `${year}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}` +
     `${sign}${pad(Math.trunc(Math.abs(offsetMin) / 60))}:${pad(Math.abs(offsetMin) % 60)}`
   )
+}
+
+/** ISO 8601 at seconds precision with the zone's offset at that instant: 2026-11-28T17:23:30-06:00. */
+export function formatInstant(d: Date, timeZone: string): string {
+  const ms = d.getTime()
+  if (!Number.isFinite(ms)) throw new RangeError('Invalid date')
+  return isoWithOffset(wallClockAt(ms, timeZone), Math.round(offsetAt(ms, timeZone) / 60_000))
 }
 
 function isValidWallClock(w: WallClock): boolean {
@@ -83,22 +86,39 @@ function isValidWallClock(w: WallClock): boolean {
 }
 
 /**
- * The instant a wall-clock time names in a zone. In the repeated hour when clocks fall back
- * (Chicago 2019-11-03 01:00–02:00) the EARLIER instant is taken, the daylight-time reading
- * (01:30 → 01:30-05:00). In the missing hour when clocks spring forward (2019-03-10 02:00–03:00)
- * the time is shifted forward by the gap (02:30 → 03:30-05:00). Same as Temporal's 'compatible'.
+ * The zone's offset (ms) a wall-clock time is read with, as the legacy sender read Knack's
+ * times (pytz `localize(dt, is_dst=False)`, checked against pytz):
+ * - the repeated hour when clocks fall back (Chicago 2024-11-03 01:00–01:59) has two readings:
+ *   the standard-time one, the later instant, is taken (01:30 → 01:30-06:00, 07:30Z);
+ * - the missing hour when clocks spring forward (2024-03-10 02:00–02:59) has none: the offset
+ *   from before the gap, standard time, is taken (02:30 → 02:30-06:00, 08:30Z = 03:30-05:00).
  */
-export function wallClockToInstant(w: WallClock, timeZone: string): Date {
+function offsetForWallClock(w: WallClock, timeZone: string): number {
   if (!isValidWallClock(w)) throw new RangeError('Not a calendar date and time')
   const t = wallAsUtc(w)
   const before = offsetAt(t - DAY_MS, timeZone)
   const after = offsetAt(t + DAY_MS, timeZone)
-  const valid = [...new Set([before, after])]
-    .map((offset) => t - offset)
-    .filter((u) => offsetAt(u, timeZone) === t - u)
-    .sort((a, b) => a - b)
-  // No reading exists in a gap: read it with the offset from before the gap, which lands after it.
-  return new Date(valid[0] ?? t - before)
+  const valid = [...new Set([before, after])].filter((offset) => offsetAt(t - offset, timeZone) === offset)
+  // The smaller offset is the later instant: standard time where daylight time overlaps it.
+  return valid.length === 0 ? before : Math.min(...valid)
+}
+
+/**
+ * The instant a wall-clock time names in a zone (see offsetForWallClock): in the repeated
+ * fall-back hour the later, standard-time instant; in the spring-forward gap the standard-time
+ * reading, which lands after the gap (02:30 → 08:30Z, shown as 03:30-05:00).
+ */
+export function wallClockToInstant(w: WallClock, timeZone: string): Date {
+  return new Date(wallAsUtc(w) - offsetForWallClock(w, timeZone))
+}
+
+/**
+ * A wall-clock time as the legacy wrote it: the time as typed with the offset it is read with
+ * (2024-11-03T01:30:00-06:00). Only in the spring-forward gap does this differ in text, not in
+ * instant, from formatInstant(wallClockToInstant(w)): 02:30-06:00 rather than 03:30-05:00.
+ */
+export function formatWallClock(w: WallClock, timeZone: string): string {
+  return isoWithOffset(w, Math.round(offsetForWallClock(w, timeZone) / 60_000))
 }
 
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i
@@ -112,109 +132,108 @@ function hour24(hours: number, amPm: string | undefined): number {
   return (hours % 12) + (pm ? 12 : 0)
 }
 
-function fromKnackFormatted(s: string, timeZone: string): Date | null {
+/** What a Knack date value names: a wall-clock time in the app's zone, or a real instant. */
+type KnackTime = { wall: WallClock } | { instant: Date }
+
+function fromKnackFormatted(s: string): KnackTime | null {
   const m = KNACK_FORMATTED.exec(s)
   if (m === null) return null
   const [, mo, d, y, h, mi, ampm] = m
-  return wallClockToInstant(
-    {
+  return {
+    wall: {
       year: Number(y),
       month: Number(mo),
       day: Number(d),
       hour: h === undefined ? 0 : hour24(Number(h), ampm),
       minute: mi === undefined ? 0 : Number(mi),
       second: 0
-    },
-    timeZone
-  )
+    }
+  }
 }
 
 /** `2019-09-11T16:14:00.000Z` as Knack means it: local wall-clock time wrongly labelled UTC. */
-function fromLocalIso(s: string, timeZone: string): Date | null {
+function fromLocalIso(s: string): KnackTime | null {
   const m = ISO_LOCAL.exec(s)
   if (m === null) return null
   const [, y, mo, d, h, mi, sec] = m
-  return wallClockToInstant(
-    { year: Number(y), month: Number(mo), day: Number(d), hour: Number(h ?? 0), minute: Number(mi ?? 0), second: Number(sec ?? 0) },
-    timeZone
-  )
+  return { wall: { year: Number(y), month: Number(mo), day: Number(d), hour: Number(h ?? 0), minute: Number(mi ?? 0), second: Number(sec ?? 0) } }
 }
 
-function fromString(s: string, timeZone: string): Date | null {
+function fromString(s: string): KnackTime | null {
   if (ISO_WITH_OFFSET.test(s)) {
     const ms = Date.parse(s)
-    return Number.isFinite(ms) ? new Date(ms) : null
+    return Number.isFinite(ms) ? { instant: new Date(ms) } : null
   }
-  return fromLocalIso(s, timeZone) ?? fromKnackFormatted(s, timeZone)
+  return fromLocalIso(s) ?? fromKnackFormatted(s)
 }
 
 /** unix_timestamp: local wall-clock time counted as if it were UTC. */
-function fromLocalUnix(ms: number, timeZone: string): Date {
+function fromLocalUnix(ms: number): KnackTime {
   if (!Number.isFinite(ms)) throw new RangeError('Not a timestamp')
   const d = new Date(ms)
-  return wallClockToInstant(
-    {
+  return {
+    wall: {
       year: d.getUTCFullYear(),
       month: d.getUTCMonth() + 1,
       day: d.getUTCDate(),
       hour: d.getUTCHours(),
       minute: d.getUTCMinutes(),
       second: d.getUTCSeconds()
-    },
-    timeZone
-  )
+    }
+  }
 }
 
 /** The raw date object; 'blank' when it holds no date at all. */
-function fromKnackObject(o: Record<string, unknown>, timeZone: string): Date | 'blank' | null {
+function fromKnackObject(o: Record<string, unknown>): KnackTime | 'blank' | null {
   const iso = o.iso_timestamp
   if (typeof iso === 'string' && iso.trim() !== '') {
     const s = iso.trim()
     // Only a trailing Z is Knack's false label; a real offset is taken at its word.
-    return /Z$/i.test(s) ? fromLocalIso(s, timeZone) : fromString(s, timeZone)
+    return /Z$/i.test(s) ? fromLocalIso(s) : fromString(s)
   }
   const unix = o.unix_timestamp
-  if (typeof unix === 'number') return fromLocalUnix(unix, timeZone)
+  if (typeof unix === 'number') return fromLocalUnix(unix)
   if (typeof o.date === 'string' && o.date.trim() !== '') {
     const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(o.date.trim())
     if (m === null) throw new RangeError('Not a date Knack sends')
     const hasTime = o.hours !== undefined && o.hours !== null && o.hours !== ''
     const amPm = typeof o.am_pm === 'string' ? o.am_pm : undefined
-    return wallClockToInstant(
-      {
+    return {
+      wall: {
         year: Number(m[3]),
         month: Number(m[1]),
         day: Number(m[2]),
         hour: hasTime ? hour24(Number(o.hours), amPm) : 0,
         minute: hasTime ? Number(o.minutes ?? 0) : 0,
         second: 0
-      },
-      timeZone
-    )
+      }
+    }
   }
-  if (typeof o.timestamp === 'string' && o.timestamp.trim() !== '') return fromKnackFormatted(o.timestamp.trim(), timeZone)
+  if (typeof o.timestamp === 'string' && o.timestamp.trim() !== '') return fromKnackFormatted(o.timestamp.trim())
   return 'blank'
 }
 
 /**
  * A Knack date value → ISO 8601 in the app's zone with its offset, or null when blank.
  * Accepts the raw date object (iso_timestamp, unix_timestamp, date + hours/minutes/am_pm,
- * timestamp — in that order of preference; an object with none of them is blank), a number (unix_timestamp), an ISO string with an
- * offset (a real instant), an ISO string without one (wall clock) and the formatted
- * "09/11/2019 04:14pm". Throws RangeError for anything else.
+ * timestamp — in that order of preference; an object with none of them is blank), a number
+ * (unix_timestamp), an ISO string with an offset (a real instant, shown in the zone), an ISO
+ * string without one (wall clock) and the formatted "09/11/2019 04:14pm". Wall-clock times are
+ * written as the legacy wrote them (formatWallClock: the repeated fall-back hour and the
+ * spring-forward gap as standard time). Throws RangeError for anything else.
  */
 export function knackDateToIso(raw: unknown, timeZone: string): string | null {
   if (raw === null || raw === undefined) return null
-  let instant: Date | 'blank' | null = null
+  let time: KnackTime | 'blank' | null = null
   if (typeof raw === 'string') {
     if (raw.trim() === '') return null
-    instant = fromString(raw.trim(), timeZone)
+    time = fromString(raw.trim())
   } else if (typeof raw === 'number') {
-    instant = fromLocalUnix(raw, timeZone)
+    time = fromLocalUnix(raw)
   } else if (typeof raw === 'object' && !Array.isArray(raw)) {
-    instant = fromKnackObject(raw as Record<string, unknown>, timeZone)
+    time = fromKnackObject(raw as Record<string, unknown>)
   }
-  if (instant === 'blank') return null
-  if (instant === null) throw new RangeError('Not a date Knack sends')
-  return formatInstant(instant, timeZone)
+  if (time === 'blank') return null
+  if (time === null) throw new RangeError('Not a date Knack sends')
+  return 'wall' in time ? formatWallClock(time.wall, timeZone) : formatInstant(time.instant, timeZone)
 }

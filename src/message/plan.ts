@@ -1,22 +1,27 @@
 // Activity → what to do with it: send this XML, or skip it (no CSR code for its name).
 import type { AppConfig } from '../config/types.js'
 import { UnknownActivity } from '../errors.js'
-import { formatInstant } from './dates.js'
 import { buildEnvelope } from './soap.js'
 import { collapseName } from './text.js'
+import { publicationTimestamp } from './timestamp.js'
 import type { Activity, MessagePlan } from './types.js'
 
-// activity_codes re-keyed by collapsed name, memoised per app (the config never changes).
+// activity_codes and outcome_codes re-keyed by collapsed name, memoised per app (the config
+// never changes). The app-file loader collapses keys already; an AppConfig built in code may not.
 const collapsedCodes = new WeakMap<AppConfig, Map<string, string | null>>()
+const collapsedOutcomes = new WeakMap<AppConfig, Map<string, string>>()
 
-function codesOf(app: AppConfig): Map<string, string | null> {
-  let codes = collapsedCodes.get(app)
+function byCollapsedName<T>(memo: WeakMap<AppConfig, Map<string, T>>, app: AppConfig, table: Record<string, T>): Map<string, T> {
+  let codes = memo.get(app)
   if (codes === undefined) {
-    codes = new Map(Object.entries(app.activity_codes).map(([name, code]) => [collapseName(name), code]))
-    collapsedCodes.set(app, codes)
+    codes = new Map(Object.entries(table).map(([name, code]) => [collapseName(name), code]))
+    memo.set(app, codes)
   }
   return codes
 }
+
+const codesOf = (app: AppConfig) => byCollapsedName(collapsedCodes, app, app.activity_codes)
+const outcomesOf = (app: AppConfig) => byCollapsedName(collapsedOutcomes, app, app.outcome_codes)
 
 export type ActivityTypeCode = { kind: 'code'; code: string } | { kind: 'skip'; reason: string }
 
@@ -51,7 +56,7 @@ export function planMessage(app: AppConfig, activity: Activity, publishedAt: Dat
   if (type.kind === 'skip') return type
   const xml = buildEnvelope({
     emi: activity.emiId,
-    timestamp: formatInstant(publishedAt, app.timezone),
+    timestamp: publicationTimestamp(publishedAt),
     csr: {
       id: activity.id,
       csr_activity_id: activity.csrActivityId,
@@ -66,8 +71,11 @@ export function planMessage(app: AppConfig, activity: Activity, publishedAt: Dat
   return { kind: 'send', xml, activityTypeCode: type.code }
 }
 
-/** The outcome code of an activity: its own in outcome_codes (names compared collapsed), else the app's default. */
+/**
+ * The outcome code of an activity (per activity since May 2024, reference/apps.md): its own in
+ * outcome_codes, names compared after trimming and collapsing white space, else the app's
+ * outcome_code. Goes by the activity's name even when csr_activity_code set its type code.
+ */
 export function outcomeCode(app: AppConfig, activity: Activity): string {
-  const name = collapseName(activity.activityName ?? '')
-  return Object.hasOwn(app.outcome_codes, name) ? (app.outcome_codes[name] ?? app.outcome_code) : app.outcome_code
+  return outcomesOf(app).get(collapseName(activity.activityName ?? '')) ?? app.outcome_code
 }

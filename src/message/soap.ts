@@ -26,7 +26,7 @@ export type CsrElement = (typeof CSR_ELEMENTS)[number]
 /** What varies per message. Missing/null values become empty elements. */
 export interface EnvelopeInput {
   emi: string | null | undefined
-  /** Time of publication, ISO 8601 with offset. */
+  /** Time of publication as the legacy wrote it (publicationTimestamp): UTC, microseconds. */
   timestamp: string
   csr: Record<CsrElement, string | null | undefined>
 }

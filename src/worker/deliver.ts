@@ -6,7 +6,7 @@ import type { KnackClient } from '../clients/knack/types.js'
 import type { AppConfig } from '../config/types.js'
 import { isKnackFailure } from '../errors.js'
 import type { Events } from '../events/types.js'
-import type { Delivery, DeliveryStatus, Ledger } from '../ledger/types.js'
+import type { AttemptRecord, Delivery, DeliveryStatus, Ledger } from '../ledger/types.js'
 import { parseActivity } from '../message/activity.js'
 import { planMessage } from '../message/plan.js'
 import type { Metrics } from '../observability/metrics.js'
@@ -30,13 +30,21 @@ export async function deliver(deps: DeliverDeps, d: Delivery): Promise<DeliveryS
   const { ledger, clock } = deps
   const log = deps.logger.child({ delivery: d.id, app: d.app, record: d.recordId })
   const attempt = d.attempts + 1
+  // The lease this attempt holds: every write below is refused once another worker took it over.
+  const owner = d.leaseOwner
   let accepted = d.esbAcceptedAt !== null
+  // The step that ends this attempt, written with the status it leads to (one transaction).
+  let step: AttemptRecord | undefined
 
-  const record = async (step: 'esb' | 'knack' | 'build', outcome: string, detail: string | null, startedAt: Date) => {
-    await ledger.addAttempt({ deliveryId: d.id, n: attempt, step, outcome, detail, startedAt, finishedAt: clock() })
+  const record = (kind: AttemptRecord['step'], outcome: string, detail: string | null, startedAt: Date) => {
+    step = { n: attempt, step: kind, outcome, detail, startedAt, finishedAt: clock() }
   }
   const finish = async (status: DeliveryStatus, lastError: string | null, nextAttemptAt?: Date) => {
-    await ledger.finish(d.id, { status, attempts: attempt, lastError, nextAttemptAt, now: clock() })
+    const written = await ledger.finish(d.id, { owner, attempt: step, status, attempts: attempt, lastError, nextAttemptAt, now: clock() })
+    if (!written) {
+      log.warn({ status, lastError }, 'lease taken over by another worker: its result stands, this one is dropped')
+      return null
+    }
     deps.metrics?.deliveries.inc({ app: d.app, outcome: status })
     return status
   }
@@ -44,6 +52,7 @@ export async function deliver(deps: DeliverDeps, d: Delivery): Promise<DeliveryS
     log.warn({ reason }, 'delivery dead')
     if (!accepted) await markKnackFailed(deps, d, reason, log)
     const status = await finish('dead', reason)
+    if (status === null) return 'sending'
     deps.events?.emit({ type: 'delivery.dead', at: clock(), delivery: { id: d.id, app: d.app, recordId: d.recordId, srNumber: d.srNumber }, reason })
     return status
   }
@@ -51,7 +60,7 @@ export async function deliver(deps: DeliverDeps, d: Delivery): Promise<DeliveryS
     const decision = nextRetry(deps.retryScheduleMs, attempt, clock())
     if (decision.kind === 'give_up') return die(`gave up after ${attempt} attempts: ${reason}`)
     log.info({ reason, retryAt: decision.at.toISOString() }, 'delivery will retry')
-    return finish(accepted ? 'esb_accepted' : 'failed', reason, decision.at)
+    return (await finish(accepted ? 'esb_accepted' : 'failed', reason, decision.at)) ?? 'sending'
   }
 
   const app = deps.apps.get(d.app)
@@ -65,7 +74,7 @@ export async function deliver(deps: DeliverDeps, d: Delivery): Promise<DeliveryS
       const parsed = parseActivity(app, d.record)
       if (!parsed.ok) {
         const reason = `record invalid: ${parsed.problems.map((p) => `${p.field} ${p.message}`).join('; ')}`
-        await record('build', 'invalid', reason, startedAt)
+        record('build', 'invalid', reason, startedAt)
         return die(reason)
       }
       let plan
@@ -73,7 +82,7 @@ export async function deliver(deps: DeliverDeps, d: Delivery): Promise<DeliveryS
         plan = planMessage(app, parsed.activity, clock())
       } catch (err) {
         const reason = (err as Error).message
-        await record('build', 'unmapped', reason, startedAt)
+        record('build', 'unmapped', reason, startedAt)
         return die(reason)
       }
       if (plan.kind === 'skip') {
@@ -83,12 +92,22 @@ export async function deliver(deps: DeliverDeps, d: Delivery): Promise<DeliveryS
       } else {
         const outcome = await deps.esb.send(plan.xml)
         if (outcome.kind === 'rejected') {
-          await record('esb', outcome.retryable ? 'failed' : 'rejected', outcome.reason, startedAt)
+          record('esb', outcome.retryable ? 'failed' : 'rejected', outcome.reason, startedAt)
           return outcome.retryable ? later(`ESB: ${outcome.reason}`) : die(`ESB: ${outcome.reason}`)
         }
-        await record('esb', 'accepted', `HTTP ${outcome.status}`, startedAt)
+        record('esb', 'accepted', `HTTP ${outcome.status}`, startedAt)
         // Written before Knack is touched: from here on a retry repeats only the Knack update.
-        await ledger.markEsbAccepted(d.id, outcome.body.slice(0, MAX_STORED_RESPONSE), clock())
+        const owned = await ledger.markEsbAccepted(d.id, {
+          owner,
+          esbResponse: outcome.body.slice(0, MAX_STORED_RESPONSE),
+          now: clock(),
+          attempt: step
+        })
+        step = undefined
+        if (!owned) {
+          log.warn('ESB accepted after the lease was taken over: the delivery is marked a possible duplicate, the new owner carries on')
+          return 'sending'
+        }
         accepted = true
         log.info('ESB accepted')
       }
@@ -99,13 +118,14 @@ export async function deliver(deps: DeliverDeps, d: Delivery): Promise<DeliveryS
       await deps.knack.updateStatus(app, d.recordId, knackStatus)
     } catch (err) {
       const reason = `Knack status update: ${(err as Error).message}`
-      await record('knack', 'failed', reason, startedAt)
+      record('knack', 'failed', reason, startedAt)
       if (isKnackFailure(err) && !err.retryable) return die(reason)
       return later(reason)
     }
-    await record('knack', 'updated', knackStatus, startedAt)
-    log.info({ status: finalStatus }, 'delivery done')
-    return finish(finalStatus, null)
+    record('knack', 'updated', knackStatus, startedAt)
+    const done = await finish(finalStatus, null)
+    if (done !== null) log.info({ status: finalStatus }, 'delivery done')
+    return done ?? 'sending'
   } catch (err) {
     // The ledger or something unexpected failed: keep the row and try again later.
     log.error({ err }, 'delivery attempt failed unexpectedly')

@@ -27,8 +27,8 @@ function suite(t: Test, open: (t: Test) => Promise<Ledger>) {
     const a1 = await ledger.enqueue(delivery(), 'once', at(0))
     await ledger.enqueue(delivery(), 'once', at(1000))
     const b1 = await ledger.enqueue(delivery({ app: 'signs-markings' }), 'once', at(2000))
-    await ledger.finish(a1.delivery.id, { status: 'dead', attempts: 1, lastError: 'no', now: at(3000) })
-    await ledger.finish(b1.delivery.id, { status: 'sent', attempts: 1, now: at(3000) })
+    await ledger.finish(a1.delivery.id, { owner: null, status: 'dead', attempts: 1, lastError: 'no', now: at(3000) })
+    await ledger.finish(b1.delivery.id, { owner: null, status: 'sent', attempts: 1, now: at(3000) })
 
     const summaries = await ledger.appSummaries()
     t.same(summaries.map((s) => s.app), ['data-tracker', 'signs-markings'], 'apps in name order')

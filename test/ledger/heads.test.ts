@@ -34,7 +34,7 @@ async function headsBehaviour(t: Test, ledger: Ledger) {
   t.same(await ledger.claim('w2', 100, 60_000, now), [], 'nothing else while the heads are leased')
 
   const later = new Date(now.getTime() + HOUR)
-  for (const h of heads) await ledger.finish(h.id, { status: 'failed', attempts: 1, nextAttemptAt: later, lastError: 'ESB down', now })
+  for (const h of heads) await ledger.finish(h.id, { owner: 'w1', status: 'failed', attempts: 1, nextAttemptAt: later, lastError: 'ESB down', now })
   t.same(await ledger.claim('w2', 100, 60_000, now), [], 'failed heads waiting for their retry block the 114 behind them')
   t.equal((await ledger.nextDueAt())?.getTime(), later.getTime(), "the next due time is the heads' retry time")
   const again = await ledger.claim('w2', 100, 60_000, later)

@@ -3,7 +3,7 @@
 // can have one (not :memory:).
 import type { Test } from 'tap'
 import { DELIVERY_SOURCES, DELIVERY_STATUSES } from '../../src/ledger/types.js'
-import type { Delivery, Ledger, NewDelivery } from '../../src/ledger/types.js'
+import type { Delivery, FinishUpdate, Ledger, NewDelivery } from '../../src/ledger/types.js'
 
 export interface StoreHandle {
   ledger: Ledger
@@ -47,6 +47,18 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
 
 const sent = (now: Date) => ({ status: 'sent' as const, attempts: 1, now })
 
+/** finish as whoever holds the lease now (the tests below are about other rules; the owner
+ *  check has its own tests). */
+async function finishHeld(ledger: Ledger, id: number, update: Omit<FinishUpdate, 'owner'>): Promise<boolean> {
+  const owner = (await ledger.get(id))?.leaseOwner ?? null
+  return ledger.finish(id, { ...update, owner })
+}
+
+async function acceptHeld(ledger: Ledger, id: number, esbResponse: string, now: Date): Promise<boolean> {
+  const owner = (await ledger.get(id))?.leaseOwner ?? null
+  return ledger.markEsbAccepted(id, { owner, esbResponse, now })
+}
+
 export interface SuiteOptions {
   /** False for stores that cannot be opened twice (:memory:): those tests are reported skipped. */
   secondHandle: boolean
@@ -89,7 +101,7 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
     t.equal(otherApp.created, true, 'same record id in another app is another delivery')
 
     await ledger.claim('w', 10, LEASE, at(4))
-    await ledger.finish(first.delivery.id, sent(at(5)))
+    await finishHeld(ledger, first.delivery.id, sent(at(5)))
     const afterSent = await ledger.enqueue(input, 'once', at(6))
     t.equal(afterSent.created, false, 'a sent delivery still absorbs the duplicate')
     t.equal(afterSent.delivery.id, first.delivery.id)
@@ -105,7 +117,7 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
     t.equal(whilePending.delivery.id, once.delivery.id, 'a queued delivery is reused')
 
     await ledger.claim('w', 10, LEASE, at(2))
-    await ledger.finish(once.delivery.id, sent(at(3)))
+    await finishHeld(ledger, once.delivery.id, sent(at(3)))
     const resend = await ledger.enqueue({ ...input, source: 'resend' }, 'resend', at(4))
     t.equal(resend.created, true, 'after it was sent, a resend makes a new delivery')
     t.equal(resend.delivery.source, 'resend')
@@ -154,7 +166,7 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
       )
       t.ok(rows.every((r) => r.status === 'sending' && r.leaseUntil?.getTime() === now.getTime() + LEASE))
       t.same(await ledger.claim('w2', 10, LEASE, now), [], 'nothing more while they are leased')
-      for (const r of rows) await ledger.finish(r.id, sent(now))
+      for (const r of rows) await finishHeld(ledger, r.id, sent(now))
     }
     t.same(await ledger.claim('w', 10, LEASE, at(100)), [], 'all sent')
     t.equal((await ledger.countByStatus()).sent, 15)
@@ -180,7 +192,7 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
     const one = await ledger.enqueue(delivery({ srNumber: 'SR-X', atdActivityId: 1 }), 'once', at(0))
     const two = await ledger.enqueue(delivery({ srNumber: 'SR-X', atdActivityId: 2 }), 'once', at(0))
     t.same((await ledger.claim('w', 10, LEASE, at(0))).map((r) => r.id), [one.delivery.id])
-    await ledger.finish(one.delivery.id, {
+    await finishHeld(ledger, one.delivery.id, {
       status: 'failed',
       attempts: 1,
       nextAttemptAt: at(60_000),
@@ -191,7 +203,7 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
     t.equal((await ledger.nextDueAt())?.getTime(), T0 + 60_000, 'the worker sleeps until the retry')
     const retry = await ledger.claim('w', 10, LEASE, at(60_000))
     t.same(retry.map((r) => [r.id, r.status, r.attempts]), [[one.delivery.id, 'sending', 1]], 'the retry comes first')
-    await ledger.finish(one.delivery.id, { status: 'dead', attempts: 2, lastError: 'gave up', now: at(60_001) })
+    await finishHeld(ledger, one.delivery.id, { status: 'dead', attempts: 2, lastError: 'gave up', now: at(60_001) })
     t.same(
       (await ledger.claim('w', 10, LEASE, at(60_002))).map((r) => r.id),
       [two.delivery.id],
@@ -205,7 +217,7 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
     t.equal((await ledger.claim('w', 10, LEASE, at(0))).length, 1)
     const earlier = await ledger.enqueue(delivery({ srNumber: 'SR-L', atdActivityId: 3 }), 'once', at(1))
     t.same(await ledger.claim('w2', 10, LEASE, at(2)), [], 'never two rows of one SR at once')
-    await ledger.finish(later.delivery.id, sent(at(3)))
+    await finishHeld(ledger, later.delivery.id, sent(at(3)))
     t.same((await ledger.claim('w2', 10, LEASE, at(4))).map((r) => r.id), [earlier.delivery.id])
   })
 
@@ -217,7 +229,7 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
     const resumed = await ledger.claim('B', 10, 1_000, at(1_000))
     t.same(resumed.map((r) => [r.id, r.status, r.leaseUntil?.getTime()]), [[d.id, 'sending', T0 + 2_000]])
 
-    await ledger.markEsbAccepted(d.id, '<ok/>', at(1_100))
+    await acceptHeld(ledger, d.id, '<ok/>', at(1_100))
     const accepted = await ledger.get(d.id)
     t.equal(accepted?.status, 'esb_accepted')
     t.equal(accepted?.esbResponse, '<ok/>')
@@ -235,10 +247,10 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
     const c = (await ledger.enqueue(delivery({ srNumber: 'SR-3' }), 'once', at(0))).delivery
     t.equal(await ledger.requeue(a.id, at(1)), false, 'a queued delivery is not requeued')
     await ledger.claim('w', 10, LEASE, at(1))
-    await ledger.finish(a.id, { status: 'failed', attempts: 3, nextAttemptAt: at(99_000), lastError: 'x', now: at(2) })
-    await ledger.markEsbAccepted(b.id, '<ok/>', at(2))
-    await ledger.finish(b.id, { status: 'dead', attempts: 8, lastError: 'Knack 400', now: at(3) })
-    await ledger.finish(c.id, sent(at(3)))
+    await finishHeld(ledger, a.id, { status: 'failed', attempts: 3, nextAttemptAt: at(99_000), lastError: 'x', now: at(2) })
+    await acceptHeld(ledger, b.id, '<ok/>', at(2))
+    await finishHeld(ledger, b.id, { status: 'dead', attempts: 8, lastError: 'Knack 400', now: at(3) })
+    await finishHeld(ledger, c.id, sent(at(3)))
 
     t.equal(await ledger.requeue(a.id, at(10)), true)
     const ra = await ledger.get(a.id)
@@ -262,9 +274,9 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
     const a = (await ledger.enqueue(delivery({ srNumber: 'SR-1' }), 'once', at(0))).delivery
     const b = (await ledger.enqueue(delivery({ srNumber: 'SR-2' }), 'once', at(0))).delivery
     await ledger.claim('old', 10, LEASE, at(0))
-    await ledger.finish(a.id, { status: 'failed', attempts: 2, nextAttemptAt: at(0), now: at(0) })
+    await finishHeld(ledger, a.id, { status: 'failed', attempts: 2, nextAttemptAt: at(0), now: at(0) })
     await ledger.claim('old', 10, LEASE, at(0))
-    await ledger.markEsbAccepted(b.id, '<ok/>', at(0))
+    await acceptHeld(ledger, b.id, '<ok/>', at(0))
     t.equal(await ledger.releaseForeignLeases('old'), 0, 'its own leases stay')
     t.equal(await ledger.releaseForeignLeases('new'), 2)
     const ra = await ledger.get(a.id)
@@ -277,17 +289,61 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
   t.test('finish keeps or clears last_error and next_attempt_at as told', async (t) => {
     const { ledger } = await fresh(t)
     const { delivery: d } = await ledger.enqueue(delivery(), 'once', at(0))
-    await ledger.finish(d.id, { status: 'failed', attempts: 1, nextAttemptAt: at(500), lastError: 'boom', now: at(1) })
+    await finishHeld(ledger, d.id, { status: 'failed', attempts: 1, nextAttemptAt: at(500), lastError: 'boom', now: at(1) })
     let row = await ledger.get(d.id)
     t.same([row?.lastError, row?.nextAttemptAt.getTime(), row?.updatedAt.getTime()], ['boom', T0 + 500, T0 + 1])
-    await ledger.finish(d.id, { status: 'failed', attempts: 2, now: at(2) })
+    await finishHeld(ledger, d.id, { status: 'failed', attempts: 2, now: at(2) })
     row = await ledger.get(d.id)
     t.same([row?.lastError, row?.nextAttemptAt.getTime(), row?.attempts], ['boom', T0 + 500, 2], 'undefined keeps')
-    await ledger.finish(d.id, { status: 'sent', attempts: 3, lastError: null, now: at(3) })
+    await finishHeld(ledger, d.id, { status: 'sent', attempts: 3, lastError: null, now: at(3) })
     row = await ledger.get(d.id)
     t.same([row?.status, row?.lastError, row?.leaseUntil], ['sent', null, null], 'null clears')
-    await t.rejects(ledger.finish(424_242, sent(at(4))), { code: 'DELIVERY_NOT_FOUND' })
-    await t.rejects(ledger.markEsbAccepted(424_242, 'x', at(4)), { code: 'DELIVERY_NOT_FOUND' })
+    await t.rejects(ledger.finish(424_242, { ...sent(at(4)), owner: null }), { code: 'DELIVERY_NOT_FOUND' })
+    await t.rejects(acceptHeld(ledger, 424_242, 'x', at(4)), { code: 'DELIVERY_NOT_FOUND' })
+  })
+
+  t.test('finish and markEsbAccepted write only for the lease holder; a late worker changes nothing', async (t) => {
+    const { ledger } = await fresh(t)
+    const { delivery: d } = await ledger.enqueue(delivery(), 'once', at(0))
+    t.equal((await ledger.claim('A', 10, 1_000, at(0))).length, 1, 'A holds the lease')
+    // A's lease runs out mid-attempt; B takes the delivery over and finishes it.
+    t.equal((await ledger.claim('B', 10, 1_000, at(1_000))).length, 1, 'B takes it over after the lease expired')
+    const step = (outcome: string, ms: number) => ({ n: 1, step: 'esb' as const, outcome, detail: null, startedAt: at(ms), finishedAt: at(ms + 1) })
+    t.equal(await ledger.markEsbAccepted(d.id, { owner: 'B', esbResponse: '<b/>', now: at(1_100), attempt: step('accepted', 1_099) }), true)
+    t.equal(await ledger.finish(d.id, { owner: 'B', status: 'sent', attempts: 1, lastError: null, now: at(1_200), attempt: { ...step('updated', 1_199), step: 'knack' } }), true)
+    const done = await ledger.get(d.id)
+
+    // A comes back late with a failure: refused, nothing written.
+    t.equal(
+      await ledger.finish(d.id, { owner: 'A', status: 'failed', attempts: 1, nextAttemptAt: at(9_000), lastError: 'late', now: at(1_300), attempt: step('failed', 1_250) }),
+      false,
+      "A's late finish is refused"
+    )
+    t.same(await ledger.get(d.id), done, "B's result stands, row untouched")
+    t.same((await ledger.attempts(d.id)).map((a) => a.outcome), ['accepted', 'updated'], 'no attempt row from the refused finish')
+
+    // A late ESB yes: the status stays B's, the attempt is kept and the delivery flagged.
+    t.equal(await ledger.markEsbAccepted(d.id, { owner: 'A', esbResponse: '<a/>', now: at(1_400), attempt: step('accepted', 1_350) }), false)
+    const after = await ledger.get(d.id)
+    t.same([after?.status, after?.esbResponse, after?.possibleDuplicate], ['sent', '<b/>', true], 'status kept, possible duplicate marked')
+    const history = await ledger.attempts(d.id)
+    t.equal(history.length, 3)
+    t.match(history[2]?.detail, /lost its lease/, 'the late yes is on record, saying so')
+    await t.rejects(ledger.finish(424_242, { ...sent(at(4)), owner: 'A' }), { code: 'DELIVERY_NOT_FOUND' })
+  })
+
+  t.test('the status and the attempt row it comes from commit together or not at all', async (t) => {
+    const { ledger } = await fresh(t)
+    const { delivery: d } = await ledger.enqueue(delivery(), 'once', at(0))
+    await ledger.claim('w', 10, LEASE, at(0))
+    // A step the attempts table refuses (its CHECK constraint) must take the status change with it.
+    const bad = { n: 1, step: 'nonsense' as 'esb', outcome: 'x', detail: null, startedAt: at(1), finishedAt: at(2) }
+    await t.rejects(ledger.finish(d.id, { owner: 'w', status: 'sent', attempts: 1, now: at(2), attempt: bad }))
+    const row = await ledger.get(d.id)
+    t.same([row?.status, row?.leaseOwner], ['sending', 'w'], 'status and lease unchanged')
+    t.same(await ledger.attempts(d.id), [], 'no attempt row')
+    await t.rejects(ledger.markEsbAccepted(d.id, { owner: 'w', esbResponse: '<ok/>', now: at(3), attempt: bad }))
+    t.equal((await ledger.get(d.id))?.esbAcceptedAt, null, 'the yes is not recorded without its attempt')
   })
 
   t.test('get, attempts and the stored record', async (t) => {
@@ -301,24 +357,28 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
     t.ok(got?.createdAt instanceof Date)
     t.equal(await ledger.get(987_654), undefined)
 
-    await ledger.addAttempt({
-      deliveryId: d.id,
-      n: 1,
-      step: 'esb',
-      outcome: 'accepted',
-      detail: null,
-      startedAt: at(1),
-      finishedAt: at(2)
-    })
-    await ledger.addAttempt({
-      deliveryId: d.id,
-      n: 1,
-      step: 'knack',
-      outcome: 'http_502',
-      detail: 'Bad gateway',
-      startedAt: at(3),
-      finishedAt: at(4)
-    })
+    await ledger.claim('w', 10, LEASE, at(1))
+    t.equal(
+      await ledger.markEsbAccepted(d.id, {
+        owner: 'w',
+        esbResponse: '<ok/>',
+        now: at(2),
+        attempt: { n: 1, step: 'esb', outcome: 'accepted', detail: null, startedAt: at(1), finishedAt: at(2) }
+      }),
+      true
+    )
+    t.equal(
+      await ledger.finish(d.id, {
+        owner: 'w',
+        status: 'esb_accepted',
+        attempts: 1,
+        nextAttemptAt: at(60_000),
+        lastError: 'Bad gateway',
+        now: at(4),
+        attempt: { n: 1, step: 'knack', outcome: 'http_502', detail: 'Bad gateway', startedAt: at(3), finishedAt: at(4) }
+      }),
+      true
+    )
     const attempts = await ledger.attempts(d.id)
     t.same(
       attempts.map((a) => [a.deliveryId, a.n, a.step, a.outcome, a.detail, a.startedAt.getTime(), a.finishedAt.getTime()]),
@@ -338,8 +398,8 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
       ids.push((await ledger.enqueue(delivery({ app, srNumber: `SR-${i}` }), 'once', at(i))).delivery.id)
     }
     const [id0, id1, id2, id3, id4, id5] = ids as [number, number, number, number, number, number]
-    await ledger.finish(id0, { status: 'dead', attempts: 8, now: at(10) })
-    await ledger.finish(id3, { status: 'dead', attempts: 8, now: at(10) })
+    await finishHeld(ledger, id0, { status: 'dead', attempts: 8, now: at(10) })
+    await finishHeld(ledger, id3, { status: 'dead', attempts: 8, now: at(10) })
     t.same((await ledger.list({ limit: 100 })).map((d) => d.id), [id5, id4, id3, id2, id1, id0])
     t.same((await ledger.list({ limit: 2 })).map((d) => d.id), [id5, id4])
     t.same((await ledger.list({ app: 'data-tracker', limit: 100 })).map((d) => d.id), [id4, id2, id0])
@@ -364,10 +424,10 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
 
     await ledger.claim('w', 1, 5_000, at(150))
     t.equal((await ledger.nextDueAt())?.getTime(), T0 + 200, 'a leased row is not due')
-    await ledger.finish(a.id, sent(at(160)))
-    await ledger.finish(b.id, { status: 'failed', attempts: 1, nextAttemptAt: at(9_000), now: at(160) })
+    await finishHeld(ledger, a.id, sent(at(160)))
+    await finishHeld(ledger, b.id, { status: 'failed', attempts: 1, nextAttemptAt: at(9_000), now: at(160) })
     t.equal((await ledger.nextDueAt())?.getTime(), T0 + 300)
-    await ledger.finish(c.id, { status: 'skipped', attempts: 0, now: at(160) })
+    await finishHeld(ledger, c.id, { status: 'skipped', attempts: 0, now: at(160) })
     t.equal((await ledger.nextDueAt())?.getTime(), T0 + 9_000)
     t.equal((await ledger.oldestPending())?.getTime(), T0 + 200, 'failed is still pending')
     t.same(await ledger.countByStatus(), { ...zeros, sent: 1, failed: 1, skipped: 1 })
@@ -375,7 +435,7 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
     await ledger.claim('w', 1, 5_000, at(9_000))
     t.equal((await ledger.nextDueAt())?.getTime(), T0 + 14_000, 'a sending row is due when its lease ends')
     t.same(await ledger.countByStatus(), { ...zeros, sent: 1, sending: 1, skipped: 1 })
-    await ledger.finish(b.id, { status: 'dead', attempts: 2, now: at(9_001) })
+    await finishHeld(ledger, b.id, { status: 'dead', attempts: 2, now: at(9_001) })
     t.equal(await ledger.oldestPending(), null)
     t.equal(await ledger.nextDueAt(), null)
   })
@@ -432,7 +492,7 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
       // flag a legitimate hand-over.
       inFlight.delete(r.srNumber)
       order.set(r.srNumber, [...(order.get(r.srNumber) ?? []), r.atdActivityId])
-      await l.finish(r.id, sent(new Date()))
+      await finishHeld(l, r.id, sent(new Date()))
       done++
     }
 

@@ -49,7 +49,7 @@ for (let i = 0; i < job.rounds; i++) {
   await new Promise((resolve) => setTimeout(resolve, 2))
   for (const r of rows) {
     claims.push({ id: r.id, sr: r.srNumber, atd: r.atdActivityId, from, to: Date.now() })
-    await ledger.finish(r.id, { status: 'sent', attempts: 1, now: new Date() })
+    await ledger.finish(r.id, { owner: job.owner, status: 'sent', attempts: 1, now: new Date() })
   }
 }
 await ledger.close()

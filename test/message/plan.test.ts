@@ -25,7 +25,7 @@ t.test('a record becomes the full message', async (t) => {
   const { values, activityTypeCode } = sent(activity())
   t.equal(activityTypeCode, 'DISPTECH')
   t.same(values, {
-    header: { emi: 'EMI-98765', timestamp: '2026-11-28T17:23:30-06:00', source: 'KNACK', target: 'CSR', data_type: 'CSR', event: 'UPDATE' },
+    header: { emi: 'EMI-98765', timestamp: '2026-11-28T23:23:30+00:00', source: 'KNACK', target: 'CSR', data_type: 'CSR', event: 'UPDATE' },
     csr: {
       id: '5d79a5f5e3a1c0001a2b3c4d',
       csr_activity_id: '',
@@ -84,20 +84,27 @@ t.test('constants, and outcome_code from the app', async (t) => {
   t.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?><soapenv:Envelope/)
 })
 
-t.test('publication time is ISO 8601 with the offset of that moment', async (t) => {
-  t.equal(sent(activity(), app, new Date('2019-03-10T07:59:00Z')).values.header.timestamp, '2019-03-10T01:59:00-06:00')
-  t.equal(sent(activity(), app, new Date('2019-03-10T08:00:00Z')).values.header.timestamp, '2019-03-10T03:00:00-05:00')
-  t.equal(sent(activity(), app, new Date('2019-11-03T06:30:00.500Z')).values.header.timestamp, '2019-11-03T01:30:00-05:00')
-  t.equal(sent(activity(), app, new Date('2019-11-03T07:30:00Z')).values.header.timestamp, '2019-11-03T01:30:00-06:00')
+t.test('publication time is UTC with microseconds, as the legacy wrote it, whatever the app zone', async (t) => {
+  const at = (iso: string) => sent(activity(), app, new Date(iso)).values.header.timestamp
+  t.equal(at('2024-01-15T18:04:05.123Z'), '2024-01-15T18:04:05.123000+00:00')
+  t.equal(at('2024-01-15T18:04:05Z'), '2024-01-15T18:04:05+00:00', 'no fraction on a whole second')
+  t.equal(at('2019-03-10T08:00:00Z'), '2019-03-10T08:00:00+00:00', 'spring forward changes nothing')
+  t.equal(at('2019-11-03T06:30:00.500Z'), '2019-11-03T06:30:00.500000+00:00', 'nor does the first 01:30 of fall back')
+  t.equal(at('2019-11-03T07:30:00Z'), '2019-11-03T07:30:00+00:00', 'nor the second')
+  const kolkata = { ...dataTrackerApp(), timezone: 'Asia/Kolkata' }
+  t.equal(sent(activity({}, kolkata), kolkata, new Date('2024-01-15T18:04:05.123Z')).values.header.timestamp, '2024-01-15T18:04:05.123000+00:00', 'another app zone')
 })
 
 t.test('activity date across DST, from the record to the message', async (t) => {
   const date = (w: { year: number; month: number; day: number; hour: number; minute: number }) =>
     sent(activity({ activity_datetime: w })).values.csr.activity_date
   t.equal(date({ year: 2019, month: 3, day: 10, hour: 1, minute: 30 }), '2019-03-10T01:30:00-06:00')
-  t.equal(date({ year: 2019, month: 3, day: 10, hour: 2, minute: 30 }), '2019-03-10T03:30:00-05:00', 'missing hour shifts forward')
-  t.equal(date({ year: 2019, month: 11, day: 3, hour: 1, minute: 30 }), '2019-11-03T01:30:00-05:00', 'repeated hour: earlier reading')
+  t.equal(date({ year: 2019, month: 3, day: 10, hour: 2, minute: 30 }), '2019-03-10T02:30:00-06:00', 'missing hour: standard time, as the legacy sent it')
+  t.equal(date({ year: 2019, month: 11, day: 3, hour: 1, minute: 30 }), '2019-11-03T01:30:00-06:00', 'repeated hour: standard time')
   t.equal(date({ year: 2019, month: 11, day: 3, hour: 2, minute: 30 }), '2019-11-03T02:30:00-06:00')
+  t.equal(date({ year: 2024, month: 11, day: 3, hour: 0, minute: 59 }), '2024-11-03T00:59:00-05:00', 'just before the repeated hour of 2024')
+  t.equal(date({ year: 2024, month: 11, day: 3, hour: 1, minute: 30 }), '2024-11-03T01:30:00-06:00', 'inside it')
+  t.equal(date({ year: 2024, month: 11, day: 3, hour: 2, minute: 0 }), '2024-11-03T02:00:00-06:00', 'just after it')
 })
 
 t.test('missing values become empty elements', async (t) => {
