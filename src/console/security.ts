@@ -17,6 +17,8 @@ export const HELMET_OPTIONS: FastifyHelmetOptions = {
       baseUri: ["'none'"]
     }
   },
+  // The old header for browsers that predate frame-ancestors.
+  frameguard: { action: 'deny' },
   // Same-origin pages only: no other site reads or embeds these.
   crossOriginResourcePolicy: { policy: 'same-origin' },
   referrerPolicy: { policy: 'no-referrer' }

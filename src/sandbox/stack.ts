@@ -31,6 +31,8 @@ export interface StackOptions {
   /** false: build nothing but the simulators and the env (for tests that run child processes). */
   buildService?: boolean
   startWorker?: boolean
+  /** The service's clock (tests that move time, e.g. session expiry); the real one by default. */
+  clock?: () => Date
 }
 
 export interface Stack {
@@ -82,7 +84,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let deps: AppDeps | undefined
   if (opts.buildService !== false) {
     const logger = opts.logger ?? pino({ level: 'silent' })
-    deps = { ...(await createDeps(config, logger, createMetrics({ defaultMetrics: false }))), startWorker: opts.startWorker }
+    deps = { ...(await createDeps(config, logger, createMetrics({ defaultMetrics: false }))), startWorker: opts.startWorker, clock: opts.clock }
     app = await buildApp(config, deps)
     await app.ready()
   }
