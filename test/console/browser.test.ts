@@ -63,7 +63,8 @@ if (reason) {
       t.equal(await rows.count(), 1, 'one row')
       t.equal(await rows.locator('.status').innerText(), 'dead', 'shown as a word')
       t.equal(await rows.locator('td').nth(3).innerText(), '26-00417731', 'its service request')
-      const colour = await rows.locator('.status').evaluate((el) => getComputedStyle(el).backgroundColor)
+      // Runs in the page: the browser's own getComputedStyle (this project's types have no DOM).
+      const colour = await rows.locator('.status').evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor)
       t.not(colour, 'rgba(0, 0, 0, 0)', `and a colour (${colour})`)
       await screenshot('console-deliveries-dead')
     })
