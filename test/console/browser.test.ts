@@ -33,14 +33,19 @@ if (reason) {
 
     const { page, screenshot } = await openBrowser(t)
 
-    await t.test('log in', async (t) => {
+    await t.test('log in, with the keyboard alone', async (t) => {
       await page.goto(`${base}/console`)
       t.equal(new URL(page.url()).pathname, '/console/login', 'sent to the login page')
-      await page.getByLabel('Token').fill('ana-browser-token-0042')
-      await page.getByRole('button', { name: 'Log in' }).click()
+      t.equal(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id), 'token', 'the token field has the focus')
+      await page.keyboard.type('ana-browser-token-0042')
+      await page.keyboard.press('Enter')
       await page.waitForURL(`${base}/console`)
       t.equal(await page.locator('.who').innerText(), 'Logged in as ana')
       t.equal(await page.getByLabel('Token').count(), 0, 'the form is gone')
+      await page.keyboard.press('Tab')
+      t.equal(await page.locator(':focus').innerText(), 'Skip to content', 'the first Tab reaches the skip link')
+      await page.keyboard.press('Enter')
+      t.equal(await page.locator(':focus').getAttribute('id'), 'main', 'which moves the focus to the page itself')
     })
 
     await t.test('the overview shows the dead delivery', async (t) => {
