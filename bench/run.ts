@@ -3,9 +3,10 @@
 // bench/results.json. `npm run bench -- --quick` is a much smaller run (figures only indicative;
 // it writes bench/results-quick.json and leaves BENCHMARKS.md alone unless --write is given).
 //
-// Flags: --quick, --only=sweep,latency,intake,memory, --write, --no-write, --tsx (service
+// Flags: --quick, --only=sweep,flaky,latency,intake,memory, --write, --no-write, --tsx (service
 // children run src/ through tsx instead of the compiled build; not for the memory phase),
-// --no-profile, --render (rewrite BENCHMARKS.md from bench/results.json without measuring).
+// --no-profile, --render (rewrite BENCHMARKS.md from bench/results.json without measuring),
+// --merge (with --only: put the phases measured into the last bench/results.json, keep the rest).
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -28,12 +29,13 @@ const { values } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     tsx: { type: 'boolean', default: false },
     'no-profile': { type: 'boolean', default: false },
-    render: { type: 'boolean', default: false }
+    render: { type: 'boolean', default: false },
+    merge: { type: 'boolean', default: false }
   }
 })
 
 const quick = values.quick === true
-const phases = new Set((values.only ?? 'sweep,latency,intake,memory').split(',').map((p) => p.trim()))
+const phases = new Set((values.only ?? 'sweep,flaky,latency,intake,memory').split(',').map((p) => p.trim()))
 const writeJson = values['no-write'] !== true
 const writeMarkdown = writeJson && (values.write ?? !quick)
 
@@ -75,6 +77,20 @@ async function main(): Promise<void> {
     const service = await runServiceSweep(scenario)
     log(`sweep (service): ${service.seconds.toFixed(1)} s, ${service.recordsPerSecond.toFixed(2)} records/s, ${(service.fractionOfBound * 100).toFixed(1)} % of the bound, ${service.rateLimited} 429s`)
     results.sweep = { scenario, service }
+  }
+
+  // (1b) The same sweep with half of all requests answered 404 No such path (today's gateway).
+  if (phases.has('flaky')) {
+    const gateway = { notFound: 0.5, seed: 29228 }
+    let clean = results.sweep?.service
+    if (!clean) {
+      log(`flaky: ${scenario.n} records without faults first, for the comparison`)
+      clean = await runServiceSweep(scenario)
+    }
+    log(`flaky: ${scenario.n} records, ${gateway.notFound * 100} % of ESB requests answered 404 No such path`)
+    const flaky = await runServiceSweep(scenario, gateway)
+    results.flaky = { scenario, notFound: gateway.notFound, seed: gateway.seed, clean, flaky, ratio: flaky.seconds / clean.seconds }
+    log(`flaky: ${flaky.seconds.toFixed(1)} s against ${clean.seconds.toFixed(1)} s without faults (× ${results.flaky.ratio.toFixed(3)}), ${flaky.notFoundAnswers} 404s, ${flaky.dead} dead, ${flaky.esbReceived} at the ESB`)
   }
 
   if (phases.has('latency')) {
@@ -126,11 +142,28 @@ async function main(): Promise<void> {
   console.log(renderTable(results))
   if (writeJson) {
     const json = join(ROOT, 'bench', quick ? 'results-quick.json' : 'results.json')
-    writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`)
-    if (writeMarkdown) writeFileSync(join(ROOT, 'BENCHMARKS.md'), renderMarkdown(results))
+    const written = values.merge ? merged(json, results) : results
+    writeFileSync(json, `${JSON.stringify(written, null, 2)}\n`)
+    if (writeMarkdown) writeFileSync(join(ROOT, 'BENCHMARKS.md'), renderMarkdown(written))
     log(`wrote ${json.replace(ROOT, '')}${writeMarkdown ? ' and BENCHMARKS.md' : ''}`)
   }
   log(`done in ${results.wallSeconds.toFixed(0)} s`)
+}
+
+/** What each phase writes into the results (fsync belongs with intake, the profile with memory). */
+const PHASE_KEYS = { sweep: ['sweep'], flaky: ['flaky'], latency: ['latency'], intake: ['intake', 'fsync'], memory: ['memory', 'profile'] } as const
+
+/** --merge: the last results with the phases of this run put in (and this run noted in `partial`). */
+function merged(json: string, fresh: BenchResults): BenchResults {
+  const last = JSON.parse(readFileSync(json, 'utf8')) as BenchResults
+  const out: BenchResults = { ...last }
+  const put = <K extends keyof BenchResults>(key: K) => {
+    if (fresh[key] !== undefined) out[key] = fresh[key]
+  }
+  for (const phase of phases) for (const key of PHASE_KEYS[phase as keyof typeof PHASE_KEYS] ?? []) put(key)
+  const m = fresh.machine
+  out.partial = [...(last.partial ?? []), { phases: [...phases], command: `${fresh.command} -- --only=${[...phases].join(',')} --merge`, date: m.date, loadAverage: m.loadAverage, wallSeconds: fresh.wallSeconds }]
+  return out
 }
 
 /** --render: rewrite BENCHMARKS.md from bench/results.json (the last full run) without measuring. */

@@ -65,11 +65,19 @@ export function startSequentialScript(s: SweepScenario): Promise<SweepSide> {
   })
 }
 
+/** Today's gateway in front of the ESB simulator (reference/esb-today.md): a seeded share of
+ *  requests answered 404 No such path, at once (a gateway node without the listener). */
+export interface GatewayFaults {
+  notFound: number
+  seed: number
+}
+
 /** The service's sweep, in this process (it does ~10 requests/s: it needs no core of its own). */
-export async function runServiceSweep(s: SweepScenario): Promise<SweepSide> {
+export async function runServiceSweep(s: SweepScenario, gateway?: GatewayFaults): Promise<SweepSide & { notFoundAnswers: number; dead: number }> {
   const stack = await startStack({
     knack: { latencyMs: s.knackLatencyMs, rateLimit: s.knackRate },
     esbLatencyMs: s.esbLatencyMs,
+    ...(gateway ? { esb: { flaky: { notFound: gateway.notFound, seed: gateway.seed } }, esbPath: 'gateway' as const } : {}),
     env: { KNACK_RATE_LIMIT: String(s.knackRate) }
   })
   try {
@@ -86,7 +94,8 @@ export async function runServiceSweep(s: SweepScenario): Promise<SweepSide> {
     const ms = performance.now() - started
     if (res.statusCode !== 200) throw new Error(`sweep answered ${res.statusCode}: ${res.body}`)
     const markedSent = stack.knackSim.records(app.credentials.appId, app.obj).filter((r) => r[app.fields.esb_status] === app.statuses.sent).length
-    return side(s, ms, stack.knackSim.stats(), stack.esbSim.received.length, markedSent)
+    const dead = (await stack.deps?.ledger.countByStatus())?.dead ?? 0
+    return { ...side(s, ms, stack.knackSim.stats(), stack.esbSim.received.length, markedSent), notFoundAnswers: stack.esbSim.stats.notFound, dead }
   } finally {
     await stack.close()
   }

@@ -23,6 +23,7 @@ import { openapiRoutes } from './routes/openapi.js'
 import { recordRoutes } from './routes/records.js'
 import { sweepRoutes } from './routes/sweeps.js'
 import { webhookRoutes } from './routes/webhooks.js'
+import { createSendGate, type SendGate } from './worker/esb-gate.js'
 import { createWorker, type Worker } from './worker/worker.js'
 
 export interface AppDeps {
@@ -44,6 +45,8 @@ export interface Service {
   intake: Intake
   sweeper: Sweeper
   metrics: Metrics
+  /** Whether sending to the ESB is paused (shared through the ledger). */
+  gate: SendGate
 }
 
 declare module 'fastify' {
@@ -71,20 +74,22 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     return503OnClosing: true
   })
 
+  const gate = createSendGate({ ledger: deps.ledger, pauseAfter: config.esb.pauseAfter, probeEveryMs: config.esb.probeEveryMs, clock, logger, events, metrics })
+  metrics.watchEsbGate(() => gate.current())
   const worker = createWorker(
-    { ledger: deps.ledger, knack: deps.knack, esb: deps.esb, apps: config.apps, clock, logger, metrics, events, retryScheduleMs: config.retryScheduleMs },
+    { ledger: deps.ledger, knack: deps.knack, esb: deps.esb, gate, apps: config.apps, clock, logger, metrics, events, retryScheduleMs: config.retryScheduleMs, probeEveryMs: config.esb.probeEveryMs },
     { concurrency: config.workerConcurrency, leaseMs: config.leaseMs }
   )
   const intake = createIntake({ ledger: deps.ledger, knack: deps.knack, clock, wake: worker.wake })
   const sweeper = createSweeper({ knack: deps.knack, intake, ledger: deps.ledger, whenIdle: worker.whenIdle, logger, metrics })
   const scheduler = createScheduler({ apps: config.apps, sweeper, intervalMs: config.sweepIntervalMs, logger })
-  app.decorate('service', { events, worker, intake, sweeper, metrics })
+  app.decorate('service', { events, worker, intake, sweeper, metrics, gate })
   app.decorateRequest('operator', '')
 
   const ctx: RouteContext = {
     config, ledger: deps.ledger, knack: deps.knack, intake, sweeper, metrics, events, clock,
     wakeWorker: worker.wake,
-    readiness: createReadiness({ config, ledger: deps.ledger, clock, metrics })
+    readiness: createReadiness({ config, ledger: deps.ledger, clock, metrics, esb: deps.esb, gate })
   }
   installErrorHandler(app)
   await app.register(healthRoutes, ctx)

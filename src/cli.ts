@@ -1,4 +1,4 @@
-// knack311 serve | sweep <app> | preview <app> <record-id> | check <app> | sandbox [--serve]
+// knack311 serve | sweep <app> | preview <app> <record-id> | check <app> | sandbox [--serve] [--esb flaky]
 // Output meant for people goes to stdout; logs go to stderr.
 import { parseArgs } from 'node:util'
 import { buildApp } from './app.js'
@@ -18,7 +18,9 @@ const USAGE = `usage:
   knack311 sweep <app> [--timeout 10m] sweep one app, deliver, exit 0 when all were sent or skipped
   knack311 preview <app> <record-id>   print the XML that would be sent
   knack311 check <app>                 validate the app file against the Knack object's fields
-  knack311 sandbox [--serve]           run everything locally against simulators (no credentials)`
+  knack311 sandbox [--serve] [--esb flaky]
+                                       run everything locally against simulators (no credentials);
+                                       --esb flaky: the ESB behaves like today's gateway (404s, time-outs)`
 
 class UsageError extends Error {}
 
@@ -42,6 +44,10 @@ async function sweepCommand(appName: string | undefined, timeout: string): Promi
     console.log(`sweep ${app.name}: found ${result.found}, queued ${result.queued}, duplicates ${result.duplicates}, invalid ${result.invalid}`)
     for (const [status, n] of Object.entries(waited.outcomes)) console.log(`${status}: ${n}`)
     if (!waited.settled) console.log('not settled before the timeout')
+    const gate = await service.service.gate.current()
+    if (gate.state === 'paused') {
+      console.log(`sending to the ESB is paused since ${gate.since?.toISOString() ?? '?'}: ${gate.lastError ?? 'endpoint failing'}; what was queued stays queued for the next run or the service`)
+    }
     for (const d of waited.unfinished) {
       console.log(`  delivery ${d.id} record ${d.recordId}: ${d.status}${d.lastError ? ` - ${d.lastError}` : ''}`)
     }
@@ -98,7 +104,12 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { serve: { type: 'boolean', default: false }, timeout: { type: 'string', default: '10m' }, help: { type: 'boolean', short: 'h' } }
+    options: {
+      serve: { type: 'boolean', default: false },
+      esb: { type: 'string', default: 'ok' },
+      timeout: { type: 'string', default: '10m' },
+      help: { type: 'boolean', short: 'h' }
+    }
   })
   const [command, ...rest] = positionals
   if (values.help || !command) {
@@ -116,8 +127,10 @@ async function main(argv: string[]): Promise<number> {
     case 'check':
       return checkCommand(rest[0])
     case 'sandbox': {
-      const { runSandbox } = await import('./sandbox/demo.js')
-      return runSandbox({ serve: values.serve })
+      const { runSandbox, SANDBOX_ESB_MODES } = await import('./sandbox/demo.js')
+      const esb = SANDBOX_ESB_MODES.find((m) => m === values.esb)
+      if (!esb) throw new UsageError(`--esb must be one of ${SANDBOX_ESB_MODES.join(', ')}`)
+      return runSandbox({ serve: values.serve, esb })
     }
     default:
       throw new UsageError(`unknown command "${command}"`)

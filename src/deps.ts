@@ -9,7 +9,12 @@ import { openLedger } from './ledger/open.js'
 import type { Metrics } from './observability/metrics.js'
 import type { AppDeps } from './app.js'
 
-export async function createDeps(config: Config, logger: Logger, metrics: Metrics): Promise<AppDeps> {
+export interface CreateDepsOptions {
+  /** How often the ESB client looks at ESB_CERT/ESB_KEY/ESB_CA for replacements (default 5 s). */
+  esbCertPollMs?: number | undefined
+}
+
+export async function createDeps(config: Config, logger: Logger, metrics: Metrics, opts: CreateDepsOptions = {}): Promise<AppDeps> {
   // One Events for the clients and the app, so what a client announces reaches alerts and metrics.
   const events = createEvents(logger)
   const ledger = await openLedger(config.databaseUrl, { logger })
@@ -26,11 +31,19 @@ export async function createDeps(config: Config, logger: Logger, metrics: Metric
   })
   const esb = createEsbClient({
     endpoint: config.esb.endpoint,
+    auth: config.esb.auth,
     cert: config.esb.cert,
     key: config.esb.key,
     ca: config.esb.ca,
+    certPath: config.esb.certPath,
+    keyPath: config.esb.keyPath,
+    caPath: config.esb.caPath,
+    certPollMs: opts.esbCertPollMs,
+    username: config.esb.username,
+    password: config.esb.password,
     timeoutMs: config.esb.timeoutMs,
     logger,
+    events,
     observe: { request: (status, seconds) => metrics.esbRequests.observe({ status: String(status) }, seconds) }
   })
   return { ledger, knack, esb, logger, metrics, events }

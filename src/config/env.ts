@@ -237,7 +237,8 @@ export function readEnv(env: NodeJS.ProcessEnv, opts: ReadEnvOptions = {}): EnvS
   }
   const anyUrl = (v: string) => httpUrl(v, ['http:', 'https:'])
   const knackApiUrl = check('KNACK_API_URL', anyUrl)
-  const esbEndpoint = check('ESB_ENDPOINT', (v) => httpUrl(v, ['https:']))
+  // Kept exactly as given: the gateway's listener is /ws/rest/v1/knack/submitKnack/, slash included.
+  const esbEndpoint = check('ESB_ENDPOINT', (v) => httpUrl(v, ['https:'], { keepTrailingSlash: true }))
   const esbTimeoutMs = check('ESB_TIMEOUT', positive)
   const esbProbeEveryMs = check('ESB_PROBE_EVERY', positive)
   const retryScheduleMs = check('RETRY_SCHEDULE', parseDurationList)
@@ -365,7 +366,7 @@ function secretUrl(text: string, protocols: string[]): string {
   return text
 }
 
-function httpUrl(text: string, protocols: string[]): string {
+function httpUrl(text: string, protocols: string[], opts: { keepTrailingSlash?: boolean } = {}): string {
   let url: URL
   try {
     url = new URL(text)
@@ -375,7 +376,7 @@ function httpUrl(text: string, protocols: string[]): string {
   if (!protocols.includes(url.protocol)) {
     throw new Error(`${JSON.stringify(text)} must be an ${protocols.map((p) => p.replace(':', '')).join(' or ')} URL`)
   }
-  return text.replace(/\/+$/, '')
+  return opts.keepTrailingSlash ? text : text.replace(/\/+$/, '')
 }
 
 /** Which variables Ajv rejected, in the order of the schema. */

@@ -4,19 +4,21 @@ import pg from 'pg'
 import type { Logger } from 'pino'
 import { DeliveryNotFound } from '../errors.js'
 import { migratePostgres } from './postgres-migrations.js'
-import { byDueThenActivity, dedupeKey, emptyCounts, toAppSummaries, toAttempt, toDateOrNull, toDelivery, toSession, toSweepRun } from './rows.js'
+import { byDueThenActivity, dedupeKey, emptyCounts, toAppSummaries, toAttempt, toDateOrNull, toDelivery, toEsbGate, toSession, toSweepRun } from './rows.js'
 import type { Row } from './rows.js'
 import { lateAttempt } from './late-attempt.js'
 import type {
   AppSummary,
   Attempt,
   AttemptRecord,
+  ClaimScope,
   ConsoleSession,
   Delivery,
   DeliveryStatus,
   EnqueueMode,
   EnqueueResult,
   EsbAcceptUpdate,
+  EsbGate,
   FinishUpdate,
   Ledger,
   ListFilter,
@@ -51,14 +53,20 @@ const HEADS = `WITH RECURSIVE heads AS (
       ORDER BY d.app, d.sr_number, d.atd_activity_id, d.id LIMIT 1) n
   )`
 
-/** The candidates are heads by construction; LEASE re-checks all of CLAIMABLE under the SR locks. */
-const CLAIM_CANDIDATES = `${HEADS}
+/** The candidates are heads by construction; LEASE re-checks all of CLAIMABLE under the SR locks.
+ *  The scope narrows them to esb_accepted heads (Knack work only) or the others (ESB work). */
+const claimCandidates = (scope: string) => `${HEADS}
   SELECT d.id, d.app || chr(31) || d.sr_number AS sr_key FROM heads JOIN deliveries d ON d.id = heads.id
   WHERE (d.lease_until IS NULL OR d.lease_until <= $1)
     AND (d.status = 'sending' OR d.next_attempt_at <= $1)
-    AND NOT ${SR_BUSY}
+    AND NOT ${SR_BUSY}${scope}
   ORDER BY d.next_attempt_at, d.atd_activity_id, d.id
   LIMIT $2`
+const CLAIM_CANDIDATES: Record<ClaimScope, string> = {
+  all: claimCandidates(''),
+  knack: claimCandidates(`\n    AND d.status = 'esb_accepted'`),
+  esb: claimCandidates(`\n    AND d.status <> 'esb_accepted'`)
+}
 
 const TRY_LOCK_SRS = `SELECT c.id FROM unnest($1::bigint[], $2::text[]) AS c(id, sr_key)
   WHERE pg_try_advisory_xact_lock(${LOCK_SR}, hashtext(c.sr_key))`
@@ -167,10 +175,10 @@ class PostgresLedger implements Ledger {
    * deadlocks — and (3) re-check and lease in a NEW statement, whose snapshot is taken after the
    * locks were granted and therefore sees every lease committed under them.
    */
-  async claim(owner: string, limit: number, leaseMs: number, now: Date): Promise<Delivery[]> {
+  async claim(owner: string, limit: number, leaseMs: number, now: Date, scope: ClaimScope = 'all'): Promise<Delivery[]> {
     if (limit <= 0) return []
     const claimed = await this.inTransaction(async (c) => {
-      const candidates = await c.query<{ id: string; sr_key: string }>(CLAIM_CANDIDATES, [now, Math.floor(limit)])
+      const candidates = await c.query<{ id: string; sr_key: string }>(CLAIM_CANDIDATES[scope], [now, Math.floor(limit)])
       if (candidates.rows.length === 0) return []
       const locked = await c.query<{ id: string }>(TRY_LOCK_SRS, [
         candidates.rows.map((r) => r.id),
@@ -352,6 +360,30 @@ class PostgresLedger implements Ledger {
 
   async deleteSession(id: string): Promise<void> {
     await this.pool.query('DELETE FROM console_sessions WHERE id = $1', [id])
+  }
+
+  async esbGate(): Promise<EsbGate> {
+    const res = await this.pool.query<Row>('SELECT * FROM esb_gate WHERE id = 1')
+    if (!res.rows[0]) throw new Error('ledger: the esb_gate row is missing')
+    return toEsbGate(res.rows[0])
+  }
+
+  /** The row lock (FOR UPDATE) makes replicas take turns: each change sees the one before it. */
+  async updateEsbGate(change: (current: EsbGate) => EsbGate | null): Promise<{ before: EsbGate; after: EsbGate }> {
+    return this.inTransaction(async (c) => {
+      const res = await c.query<Row>('SELECT * FROM esb_gate WHERE id = 1 FOR UPDATE')
+      if (!res.rows[0]) throw new Error('ledger: the esb_gate row is missing')
+      const before = toEsbGate(res.rows[0])
+      const after = change(before)
+      if (after === null) return { before, after: before }
+      await c.query(
+        `UPDATE esb_gate SET state = $1, since = $2, cause = $3, last_error = $4, endpoint_failures = $5,
+           record_failures = $6, probe_at = $7, updated_at = $8
+         WHERE id = 1`,
+        [after.state, after.since, after.cause, after.lastError, after.endpointFailures, JSON.stringify(after.recordFailures), after.probeAt, after.updatedAt]
+      )
+      return { before, after }
+    })
   }
 
   async close(): Promise<void> {

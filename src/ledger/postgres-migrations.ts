@@ -79,6 +79,27 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     `
   },
   {
+    version: 5,
+    name: 'esb gate',
+    // One row: whether sending to the ESB is paused, the failure streaks that lead there, and the
+    // probe slot, shared by every replica (src/worker/esb-gate.ts); changed under its row lock.
+    sql: `
+      CREATE TABLE esb_gate (
+        id integer PRIMARY KEY CHECK (id = 1),
+        state text NOT NULL DEFAULT 'ok' CHECK (state IN ('ok', 'paused')),
+        since timestamptz,
+        cause text CHECK (cause IS NULL OR cause IN ('endpoint', 'record', 'credentials')),
+        last_error text,
+        endpoint_failures integer NOT NULL DEFAULT 0,
+        -- delivery ids
+        record_failures jsonb NOT NULL DEFAULT '[]',
+        probe_at timestamptz,
+        updated_at timestamptz
+      );
+      INSERT INTO esb_gate (id) VALUES (1);
+    `
+  },
+  {
     version: 9,
     name: 'console: last sweep per app, sessions',
     sql: `

@@ -3,7 +3,7 @@
 // parsed JSONB, so every value goes through a tolerant converter.
 import type { KnackRecord } from '../clients/knack/types.js'
 import { DELIVERY_STATUSES } from './types.js'
-import type { AppSummary, Attempt, ConsoleSession, Delivery, DeliverySource, DeliveryStatus, NewDelivery, SweepRun } from './types.js'
+import type { AppSummary, Attempt, ConsoleSession, Delivery, DeliverySource, DeliveryStatus, EsbGate, EsbGateState, EsbPauseCause, NewDelivery, SweepRun } from './types.js'
 
 export type Row = Record<string, unknown>
 
@@ -83,6 +83,20 @@ export function toAttempt(row: Row): Attempt {
     detail: toTextOrNull(row.detail, 'detail'),
     startedAt: toDate(row.started_at, 'started_at'),
     finishedAt: toDate(row.finished_at, 'finished_at')
+  }
+}
+
+export function toEsbGate(row: Row): EsbGate {
+  const ids: unknown = typeof row.record_failures === 'string' ? JSON.parse(row.record_failures) : row.record_failures
+  return {
+    state: toText(row.state, 'state') as EsbGateState,
+    since: toDateOrNull(row.since, 'since'),
+    cause: toTextOrNull(row.cause, 'cause') as EsbPauseCause | null,
+    lastError: toTextOrNull(row.last_error, 'last_error'),
+    endpointFailures: toNumber(row.endpoint_failures, 'endpoint_failures'),
+    recordFailures: Array.isArray(ids) ? ids.map((id) => toNumber(id, 'record_failures')) : [],
+    probeAt: toDateOrNull(row.probe_at, 'probe_at'),
+    updatedAt: toDateOrNull(row.updated_at, 'updated_at')
   }
 }
 

@@ -13,19 +13,21 @@ import Database from 'better-sqlite3'
 import type { Logger } from 'pino'
 import { DeliveryNotFound } from '../errors.js'
 import { migrateSqlite } from './sqlite-migrations.js'
-import { byDueThenActivity, dedupeKey, emptyCounts, toAppSummaries, toAttempt, toDateOrNull, toDelivery, toSession, toSweepRun } from './rows.js'
+import { byDueThenActivity, dedupeKey, emptyCounts, toAppSummaries, toAttempt, toDateOrNull, toDelivery, toEsbGate, toSession, toSweepRun } from './rows.js'
 import type { Row } from './rows.js'
 import { lateAttempt } from './late-attempt.js'
 import type {
   AppSummary,
   Attempt,
   AttemptRecord,
+  ClaimScope,
   ConsoleSession,
   Delivery,
   DeliveryStatus,
   EnqueueMode,
   EsbAcceptUpdate,
   EnqueueResult,
+  EsbGate,
   FinishUpdate,
   Ledger,
   ListFilter,
@@ -56,14 +58,16 @@ const HEADS = `WITH RECURSIVE heads(id) AS (
     FROM heads JOIN deliveries AS h ON h.id = heads.id
   )`
 
-/** Exported for the test that checks its plan seeks rather than scans. */
-export const CLAIM_CANDIDATES = `${HEADS}
+const claimCandidates = (scope: string) => `${HEADS}
   SELECT d.id FROM heads JOIN deliveries d ON d.id = heads.id
   WHERE (d.lease_until IS NULL OR d.lease_until <= @now)
     AND (d.status = 'sending' OR d.next_attempt_at <= @now)
-    AND NOT ${SR_BUSY}
+    AND NOT ${SR_BUSY}${scope}
   ORDER BY d.next_attempt_at, d.atd_activity_id, d.id
   LIMIT @limit`
+
+/** Exported for the test that checks its plan seeks rather than scans. */
+export const CLAIM_CANDIDATES = claimCandidates('')
 
 /** When each SR's head becomes claimable: its own due time or lease end, and the end of any other
  *  lease in its SR. Blocked later activities are not heads, so they never wake the worker early. */
@@ -138,7 +142,11 @@ class SqliteLedger implements Ledger {
       findByKey: p(`SELECT * FROM deliveries WHERE dedupe_key = @dedupeKey`),
       insertOnce: p(`INSERT INTO deliveries ${INSERT_COLUMNS} ON CONFLICT (dedupe_key) DO NOTHING RETURNING *`),
       insertResend: p(`INSERT INTO deliveries ${INSERT_COLUMNS} RETURNING *`),
-      candidates: p(CLAIM_CANDIDATES),
+      candidates: {
+        all: p(CLAIM_CANDIDATES),
+        knack: p(claimCandidates(`\n    AND d.status = 'esb_accepted'`)),
+        esb: p(claimCandidates(`\n    AND d.status <> 'esb_accepted'`))
+      } satisfies Record<ClaimScope, unknown>,
       lease: p(`UPDATE deliveries
         SET status = CASE status WHEN 'esb_accepted' THEN 'esb_accepted' ELSE 'sending' END,
             lease_owner = @owner, lease_until = @until, updated_at = @now
@@ -187,7 +195,11 @@ class SqliteLedger implements Ledger {
         VALUES (@id, @operator, @fingerprint, @createdAt, @seenAt)`),
       liveSession: p(`SELECT * FROM console_sessions WHERE id = @id AND seen_at > @idleBefore AND created_at > @ageBefore`),
       touchSession: p(`UPDATE console_sessions SET seen_at = @now WHERE id = @id AND seen_at < @now`),
-      deleteSession: p(`DELETE FROM console_sessions WHERE id = @id`)
+      deleteSession: p(`DELETE FROM console_sessions WHERE id = @id`),
+      gate: p0(`SELECT * FROM esb_gate WHERE id = 1`),
+      setGate: p(`UPDATE esb_gate SET state = @state, since = @since, cause = @cause, last_error = @lastError,
+          endpoint_failures = @endpointFailures, record_failures = @recordFailures, probe_at = @probeAt, updated_at = @updatedAt
+        WHERE id = 1`)
     }
 
     this.enqueueTx = db.transaction((input: NewDelivery, mode: EnqueueMode, now: number): EnqueueResult => {
@@ -210,8 +222,8 @@ class SqliteLedger implements Ledger {
       return { delivery: toDelivery(must(this.s.findByKey.get(params))), created: false }
     })
 
-    this.claimTx = db.transaction((owner: string, limit: number, leaseMs: number, now: number): Delivery[] => {
-      const ids = this.s.candidates.all({ now, limit }).map((r) => r.id as number)
+    this.claimTx = db.transaction((owner: string, limit: number, leaseMs: number, now: number, scope: ClaimScope): Delivery[] => {
+      const ids = this.s.candidates[scope].all({ now, limit }).map((r) => r.id as number)
       return ids.map((id) => toDelivery(must(this.s.lease.get({ id, owner, until: now + leaseMs, now }))))
     })
 
@@ -258,9 +270,9 @@ class SqliteLedger implements Ledger {
     return this.write(() => this.enqueueTx(input, mode, now.getTime()))
   }
 
-  async claim(owner: string, limit: number, leaseMs: number, now: Date): Promise<Delivery[]> {
+  async claim(owner: string, limit: number, leaseMs: number, now: Date, scope: ClaimScope = 'all'): Promise<Delivery[]> {
     if (limit <= 0) return []
-    const claimed = await this.write(() => this.claimTx(owner, Math.floor(limit), leaseMs, now.getTime()))
+    const claimed = await this.write(() => this.claimTx(owner, Math.floor(limit), leaseMs, now.getTime(), scope))
     return claimed.sort(byDueThenActivity)
   }
 
@@ -419,6 +431,31 @@ class SqliteLedger implements Ledger {
 
   async deleteSession(id: string): Promise<void> {
     await this.write(() => this.s.deleteSession.run({ id }))
+  }
+
+  async esbGate(): Promise<EsbGate> {
+    return toEsbGate(must(this.s.gate.get()))
+  }
+
+  async updateEsbGate(change: (current: EsbGate) => EsbGate | null): Promise<{ before: EsbGate; after: EsbGate }> {
+    // Inside the group commit's BEGIN IMMEDIATE: no other process writes between the read and the write.
+    return this.write(() => {
+      const before = toEsbGate(must(this.s.gate.get()))
+      const after = change(before)
+      if (after === null) return { before, after: before }
+      const ms = (d: Date | null) => (d ? d.getTime() : null)
+      this.s.setGate.run({
+        state: after.state,
+        since: ms(after.since),
+        cause: after.cause,
+        lastError: after.lastError,
+        endpointFailures: after.endpointFailures,
+        recordFailures: JSON.stringify(after.recordFailures),
+        probeAt: ms(after.probeAt),
+        updatedAt: ms(after.updatedAt)
+      })
+      return { before, after }
+    })
   }
 
   async close(): Promise<void> {

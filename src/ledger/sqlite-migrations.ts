@@ -127,6 +127,27 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     `
   },
   {
+    version: 5,
+    name: 'esb gate',
+    // One row: whether sending to the ESB is paused, the failure streaks that lead there, and the
+    // probe slot, shared by every process on the store (src/worker/esb-gate.ts).
+    sql: `
+      CREATE TABLE esb_gate (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        state TEXT NOT NULL DEFAULT 'ok' CHECK (state IN ('ok', 'paused')),
+        since INTEGER,
+        cause TEXT CHECK (cause IS NULL OR cause IN ('endpoint', 'record', 'credentials')),
+        last_error TEXT,
+        endpoint_failures INTEGER NOT NULL DEFAULT 0,
+        -- JSON array of delivery ids
+        record_failures TEXT NOT NULL DEFAULT '[]',
+        probe_at INTEGER,
+        updated_at INTEGER
+      ) STRICT;
+      INSERT INTO esb_gate (id) VALUES (1);
+    `
+  },
+  {
     version: 9,
     name: 'console: last sweep per app, sessions',
     sql: `

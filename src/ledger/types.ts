@@ -64,6 +64,34 @@ export interface EnqueueResult {
   created: boolean
 }
 
+/** Which claimable deliveries a claim hands out. While sending to the ESB is paused, only
+ *  'knack' (esb_accepted rows: the Knack update is all that is left) and one 'esb' probe go out. */
+export type ClaimScope = 'all' | 'knack' | 'esb'
+
+export const ESB_GATE_STATES = ['ok', 'paused'] as const
+export type EsbGateState = (typeof ESB_GATE_STATES)[number]
+/** Why sending paused: the endpoint kept failing, every record got a fault, or it refused our credentials. */
+export const ESB_PAUSE_CAUSES = ['endpoint', 'record', 'credentials'] as const
+export type EsbPauseCause = (typeof ESB_PAUSE_CAUSES)[number]
+
+/** Whether the ESB is taking messages: one row, shared by every process on the ledger. */
+export interface EsbGate {
+  state: EsbGateState
+  /** When the state last changed; null until the first pause. */
+  since: Date | null
+  /** While paused: why. */
+  cause: EsbPauseCause | null
+  /** The newest failure (kept after a resume: what the pause was about). */
+  lastError: string | null
+  /** Consecutive endpoint failures since the last success, across deliveries and processes. */
+  endpointFailures: number
+  /** Distinct deliveries answered about the record since the last success (ids, oldest first). */
+  recordFailures: number[]
+  /** While paused: when the next probe may be handed out (the shared probe slot). */
+  probeAt: Date | null
+  updatedAt: Date | null
+}
+
 export interface ListFilter {
   app?: string | undefined
   status?: DeliveryStatus | undefined
@@ -76,8 +104,9 @@ export interface Ledger {
   /** Take up to `limit` due deliveries, at most one per (app, sr_number) and only the earliest
    *  pending one of each, and lease them to `owner` until now+leaseMs. Claimable: queued/failed/
    *  esb_accepted with next_attempt_at <= now and no live lease, and sending with an expired lease.
-   *  A queued/failed/sending row becomes 'sending'; esb_accepted stays esb_accepted. */
-  claim(owner: string, limit: number, leaseMs: number, now: Date): Promise<Delivery[]>
+   *  A queued/failed/sending row becomes 'sending'; esb_accepted stays esb_accepted. `scope`
+   *  (default 'all') narrows the heads handed out to esb_accepted ones ('knack') or the others ('esb'). */
+  claim(owner: string, limit: number, leaseMs: number, now: Date, scope?: ClaimScope): Promise<Delivery[]>
   /** Release every lease held by owners other than `owner` (single-process stores after a crash). */
   releaseForeignLeases(owner: string): Promise<number>
   /** Record the ESB's yes, and the attempt that got it, before Knack is touched. False when
@@ -100,6 +129,12 @@ export interface Ledger {
   oldestPending(): Promise<Date | null>
   /** Earliest next_attempt_at among claimable rows (for the worker's sleep), or null. */
   nextDueAt(): Promise<Date | null>
+  /** The ESB gate row. */
+  esbGate(): Promise<EsbGate>
+  /** Read-modify-write of the gate row under the store's write lock (a row lock on PostgreSQL),
+   *  so each change sees every other process's: `change` returns the new gate, or null to leave it
+   *  as it is. Resolves with the gate before and after. */
+  updateEsbGate(change: (current: EsbGate) => EsbGate | null): Promise<{ before: EsbGate; after: EsbGate }>
   ping(): Promise<void>
   close(): Promise<void>
 

@@ -18,7 +18,10 @@ export const REDACT_PATHS = [
   '*.adminToken',
   '*.webhookSecret',
   'credentials',
-  '*.credentials'
+  '*.credentials',
+  // ESB_PASSWORD (Basic) wherever a config or options object is logged.
+  '*.password',
+  'esb.password'
 ]
 
 export function createLogger(opts: { level: string; destination?: DestinationStream; pretty?: boolean }): Logger {

@@ -1,7 +1,7 @@
 // Prometheus metrics for one app instance. Each buildApp gets its own registry so tests and
 // several instances in one process never share counters.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
-import { DELIVERY_STATUSES, type Ledger } from '../ledger/types.js'
+import { DELIVERY_STATUSES, type EsbGate, type Ledger } from '../ledger/types.js'
 
 export interface Metrics {
   registry: Registry
@@ -13,6 +13,10 @@ export interface Metrics {
   knackPlanRemaining: Gauge<'app_id'>
   certDaysToExpiry: Gauge<'cert'>
   sweeps: Counter<'app' | 'trigger' | 'result'>
+  /** Pauses of sending to the ESB this process started, by cause (endpoint, record, credentials). */
+  esbPauses: Counter<'cause'>
+  /** Reads the shared ESB gate at scrape time for knack311_esb_paused. */
+  watchEsbGate(read: () => Promise<EsbGate>): void
   /** Reads queue depth and the oldest undelivered age from the ledger at scrape time. */
   watchLedger(ledger: Ledger, now: () => Date): void
   /** Runs `refresh` (which sets certDaysToExpiry) at every scrape, so the gauge never waits for /readyz. */
@@ -80,6 +84,22 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       labelNames: ['app', 'trigger', 'result'],
       registers
     }),
+    esbPauses: new Counter({
+      name: 'knack311_esb_pauses_total',
+      help: 'Times sending to the ESB paused (this process made the change), by cause',
+      labelNames: ['cause'],
+      registers
+    }),
+    watchEsbGate(read) {
+      new Gauge({
+        name: 'knack311_esb_paused',
+        help: 'Sending to the ESB: 1 paused (one probe per ESB_PROBE_EVERY), 0 ok; shared by every replica',
+        registers,
+        async collect() {
+          this.set((await read()).state === 'paused' ? 1 : 0)
+        }
+      })
+    },
     watchCertificate(refresh) {
       refreshCertificate = refresh
     },

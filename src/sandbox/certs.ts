@@ -80,6 +80,18 @@ export function generateTestPki(opts: TestPkiOptions = {}): TestPki {
   return { ca: pair(ca), server: pair(server), client: pair(client), otherCa: pair(otherCa), otherClient: pair(otherClient) }
 }
 
+/** Another client certificate from `ca` (a re-issue, as when the City's certificate is replaced),
+ *  with its own key. `days` as in TestPkiOptions. */
+export function issueClientCertificate(ca: PemPair, cn: string, opts: TestPkiOptions = {}): PemPair {
+  const issuer: Issuer = { cert: forge.pki.certificateFromPem(ca.cert), key: forge.pki.privateKeyFromPem(ca.key) as forge.pki.rsa.PrivateKey }
+  return pair(issue({ cn, eku: 'clientAuth' }, clientValidity(opts), issuer))
+}
+
+/** A new CA (e.g. the City's own when it switches issuers). */
+export function issueCa(cn: string): PemPair {
+  return pair(issue({ cn, ca: true }, validFor(CA_DAYS)))
+}
+
 export interface TestPkiPaths {
   /** Client certificate: the default ESB_CERT file name. */
   clientCert: string

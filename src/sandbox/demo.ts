@@ -1,20 +1,39 @@
 // `knack311 sandbox` / `npm run demo`: the whole service on this machine with no credentials.
 // Seeds the Knack simulator with a day of activities for both apps, pushes one webhook and one
 // sweep per app through the real service over loopback, and reports what each side now holds.
+// `--esb flaky` puts today's gateway in front of the ESB simulator (reference/esb-today.md):
+// half of all requests answered 404 No such path, some read and never answered.
 import type { AddressInfo } from 'node:net'
 import { request } from 'undici'
 import { sandboxDay } from './seed.js'
 import { startStack, type Stack } from './stack.js'
 
+/** The ESB simulator as it always was, or as today's Boomi gateway behaves. */
+export type SandboxEsb = 'ok' | 'flaky'
+export const SANDBOX_ESB_MODES: readonly SandboxEsb[] = ['ok', 'flaky']
+
+/** Today's gateway, seeded so a run can be replayed: July 2026's share of 404s, and time-outs. */
+const FLAKY_GATEWAY = { notFound: 0.5, timeout: 0.05, seed: 29228 }
+
 export interface SandboxOptions {
   serve: boolean
+  esb?: SandboxEsb
   /** Where the report goes (stdout by default). */
   out?: (line: string) => void
 }
 
 export async function runSandbox(opts: SandboxOptions): Promise<number> {
   const out = opts.out ?? ((line: string) => void process.stdout.write(`${line}\n`))
-  const stack = await startStack({ env: { PORT: process.env.PORT ?? '0', HOST: '127.0.0.1' } })
+  const flaky = opts.esb === 'flaky'
+  const stack = await startStack({
+    env: {
+      PORT: process.env.PORT ?? '0',
+      HOST: '127.0.0.1',
+      // A gateway that times out must not hold the demo for the production 30 s each time.
+      ...(flaky ? { ESB_TIMEOUT: '2s', ESB_PROBE_EVERY: '2s' } : {})
+    },
+    ...(flaky ? { esb: { flaky: FLAKY_GATEWAY }, esbPath: 'gateway' as const } : {})
+  })
   try {
     const day = sandboxDay()
     for (const [app, activities] of Object.entries(day)) stack.seed(app, activities)
@@ -22,7 +41,8 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
     if (!app) throw new Error('sandbox service was not built')
     await app.listen({ host: '127.0.0.1', port: Number(stack.env.PORT) })
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
-    out(`knack311 sandbox — service ${base}, Knack simulator ${stack.knackSim.url}, ESB simulator ${stack.esbSim.url} (mutual TLS)`)
+    const esbUrl = flaky ? stack.esbSim.gatewayUrl : stack.esbSim.url
+    out(`knack311 sandbox — service ${base}, Knack simulator ${stack.knackSim.url}, ESB simulator ${esbUrl} (mutual TLS${flaky ? `; flaky like today's gateway: ${FLAKY_GATEWAY.notFound * 100} % 404 No such path, ${FLAKY_GATEWAY.timeout * 100} % time-outs` : ''})`)
 
     // 1. A webhook, as a Knack Flow would send it: just the record id.
     const first = day['data-tracker']?.[0]
@@ -62,6 +82,10 @@ async function call(url: string, headers: Record<string, string>, body?: unknown
 
 async function report(stack: Stack, out: (line: string) => void) {
   out('')
+  const { notFound, timeouts } = stack.esbSim.stats
+  if (notFound + timeouts > 0) {
+    out(`ESB gateway: ${notFound} request(s) answered 404 No such path, ${timeouts} read and never answered (time-outs); each retried, none counted against its record.`)
+  }
   out(`ESB received ${stack.esbSim.received.length} message(s), in arrival order:`)
   out(`  ${'SR number'.padEnd(11)}  ${'code'.padEnd(8)}  ${'issue status'.padEnd(16)}  ${'activity date'.padEnd(25)}  details (as sent)`)
   for (const m of stack.esbSim.received) {
@@ -90,6 +114,10 @@ async function report(stack: Stack, out: (line: string) => void) {
   const counts = Object.entries(await ledger.countByStatus()).filter(([, n]) => n > 0)
   out('')
   out(`Deliveries by status: ${counts.map(([status, n]) => `${status} ${n}`).join(', ')}`)
+  const maybeTwice = (await ledger.list({ limit: 1000 })).filter((d) => d.possibleDuplicate)
+  if (maybeTwice.length > 0) {
+    out(`Possible duplicates (a time-out after sending, then accepted): ${maybeTwice.map((d) => `#${d.id}`).join(', ')}`)
+  }
 }
 
 function serveHelp(stack: Stack, base: string, out: (line: string) => void) {

@@ -13,7 +13,7 @@ import type { AppConfig, Config } from '../config/types.js'
 import { createDeps } from '../deps.js'
 import { createMetrics } from '../observability/metrics.js'
 import { generateTestPki, writeTestPki, type TestPki, type TestPkiPaths } from './certs.js'
-import { startEsbSimulator, type EsbSimulator } from './esb-simulator.js'
+import { startEsbSimulator, type EsbSimulator, type EsbSimulatorOptions } from './esb-simulator.js'
 import { activityRecord, fieldsOf, type ActivityInput } from './knack-records.js'
 import { startKnackSimulator, type KnackSimulator, type KnackSimulatorOptions } from './knack-simulator.js'
 
@@ -25,6 +25,14 @@ export interface StackOptions {
   dir?: string
   knack?: KnackSimulatorOptions
   esbLatencyMs?: number
+  /** More for the ESB simulator: Basic credentials, optional client certificates, today's flaky gateway. */
+  esb?: Pick<EsbSimulatorOptions, 'basic' | 'clientCertificate' | 'flaky'>
+  /** ESB_ENDPOINT: the simulator's /AcceptKnack (default) or the gateway's /ws/rest/v1/knack/submitKnack/. */
+  esbPath?: 'simulator' | 'gateway'
+  /** The certificates (default: a new test PKI). */
+  pki?: TestPki
+  /** How often the service looks at the certificate files (default 5 s). */
+  esbCertPollMs?: number
   /** Extra or overriding environment variables for the service (e.g. RETRY_SCHEDULE). */
   env?: Record<string, string>
   logger?: Logger
@@ -54,16 +62,16 @@ export interface Stack {
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'knack311-'))
-  const pki = generateTestPki()
+  const pki = opts.pki ?? generateTestPki()
   const paths = writeTestPki(join(dir, 'certs'), pki)
   const knackSim = await startKnackSimulator(opts.knack)
-  const esbSim = await startEsbSimulator({ pki, latencyMs: opts.esbLatencyMs })
+  const esbSim = await startEsbSimulator({ pki, latencyMs: opts.esbLatencyMs, ...opts.esb })
 
   const env: Record<string, string> = {
     KNACK_APP_ID: 'sandbox-app',
     KNACK_API_KEY: `sandbox-key-${randomBytes(8).toString('hex')}`,
     KNACK_API_URL: knackSim.url,
-    ESB_ENDPOINT: esbSim.url,
+    ESB_ENDPOINT: opts.esbPath === 'gateway' ? esbSim.gatewayUrl : esbSim.url,
     ESB_CERT: paths.clientCert,
     ESB_KEY: paths.clientKey,
     ESB_CA: paths.caCert,
@@ -84,7 +92,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let deps: AppDeps | undefined
   if (opts.buildService !== false) {
     const logger = opts.logger ?? pino({ level: 'silent' })
-    deps = { ...(await createDeps(config, logger, createMetrics({ defaultMetrics: false }))), startWorker: opts.startWorker, clock: opts.clock }
+    const made = await createDeps(config, logger, createMetrics({ defaultMetrics: false }), { esbCertPollMs: opts.esbCertPollMs })
+    deps = { ...made, startWorker: opts.startWorker, clock: opts.clock }
     app = await buildApp(config, deps)
     await app.ready()
   }

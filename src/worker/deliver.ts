@@ -1,5 +1,8 @@
 // One delivery, one attempt: message → ESB → mark esb_accepted → Knack status. Every exit path
 // records an attempt and leaves the row in a contract status with the lease released.
+// Whose fault an ESB failure is decides what it costs: an answer about the record uses one of
+// the delivery's attempts (RETRY_SCHEDULE, then dead); the endpoint's own trouble — or a fault
+// every record gets, once the gate has paused for it — is retried soon and costs none.
 import type { Logger } from 'pino'
 import type { EsbClient } from '../clients/esb/types.js'
 import type { KnackClient } from '../clients/knack/types.js'
@@ -10,7 +13,8 @@ import type { AttemptRecord, Delivery, DeliveryStatus, Ledger } from '../ledger/
 import { parseActivity } from '../message/activity.js'
 import { planMessage } from '../message/plan.js'
 import type { Metrics } from '../observability/metrics.js'
-import { nextRetry } from './retry.js'
+import type { ReportResult, SendGate } from './esb-gate.js'
+import { endpointRetryAt, nextRetry } from './retry.js'
 
 export interface DeliverDeps {
   ledger: Ledger
@@ -22,7 +26,16 @@ export interface DeliverDeps {
   metrics?: Metrics | undefined
   events?: Events | undefined
   retryScheduleMs: readonly number[]
+  /** Pause, don't kill: every ESB answer is reported here (absent: each answer is judged alone). */
+  gate?: SendGate | undefined
+  /** ESB_PROBE_EVERY: the longest an endpoint failure waits before the next try. */
+  probeEveryMs?: number | undefined
 }
+
+/** Endpoint failures are retried at most this far apart until the gate pauses (then the probe
+ *  takes over): a short, bounded backoff, not RETRY_SCHEDULE. Below the worker's idle horizon,
+ *  so a waiting sweep keeps waiting until the delivery goes or sending pauses. */
+export const ENDPOINT_RETRY_CAP_MS = 2000
 
 const MAX_STORED_RESPONSE = 4000
 
@@ -39,8 +52,8 @@ export async function deliver(deps: DeliverDeps, d: Delivery): Promise<DeliveryS
   const record = (kind: AttemptRecord['step'], outcome: string, detail: string | null, startedAt: Date) => {
     step = { n: attempt, step: kind, outcome, detail, startedAt, finishedAt: clock() }
   }
-  const finish = async (status: DeliveryStatus, lastError: string | null, nextAttemptAt?: Date) => {
-    const written = await ledger.finish(d.id, { owner, attempt: step, status, attempts: attempt, lastError, nextAttemptAt, now: clock() })
+  const finish = async (status: DeliveryStatus, lastError: string | null, nextAttemptAt?: Date, attempts = attempt) => {
+    const written = await ledger.finish(d.id, { owner, attempt: step, status, attempts, lastError, nextAttemptAt, now: clock() })
     if (!written) {
       log.warn({ status, lastError }, 'lease taken over by another worker: its result stands, this one is dropped')
       return null
@@ -62,6 +75,14 @@ export async function deliver(deps: DeliverDeps, d: Delivery): Promise<DeliveryS
     log.info({ reason, retryAt: decision.at.toISOString() }, 'delivery will retry')
     return (await finish(accepted ? 'esb_accepted' : 'failed', reason, decision.at)) ?? 'sending'
   }
+  /** Not the record's fault: try again soon, with its attempts unchanged. */
+  const soon = async (reason: string, gate: ReportResult) => {
+    const at = endpointRetryAt(clock(), gate.endpointFailures, Math.min(deps.probeEveryMs ?? ENDPOINT_RETRY_CAP_MS, ENDPOINT_RETRY_CAP_MS))
+    log.info({ reason, retryAt: at.toISOString(), paused: gate.paused }, 'ESB endpoint trouble: delivery will retry, attempts unchanged')
+    return (await finish('failed', reason, at, d.attempts)) ?? 'sending'
+  }
+  const report = async (r: Parameters<SendGate['report']>[0]): Promise<ReportResult> =>
+    deps.gate ? deps.gate.report(r) : { paused: false, endpointFailures: r.kind === 'endpoint' ? 1 : 0 }
 
   const app = deps.apps.get(d.app)
   if (!app) return die(`app "${d.app}" is not configured`)
@@ -91,17 +112,32 @@ export async function deliver(deps: DeliverDeps, d: Delivery): Promise<DeliveryS
         log.info({ reason: plan.reason }, 'activity not sent to the ESB')
       } else {
         const outcome = await deps.esb.send(plan.xml)
-        if (outcome.kind === 'rejected') {
-          record('esb', outcome.retryable ? 'failed' : 'rejected', outcome.reason, startedAt)
-          return outcome.retryable ? later(`ESB: ${outcome.reason}`) : die(`ESB: ${outcome.reason}`)
+        if (outcome.kind === 'record') {
+          const gate = await report({ kind: 'record', deliveryId: d.id, error: outcome.reason })
+          if (!gate.paused) {
+            record('esb', 'failed', outcome.reason, startedAt)
+            return later(`ESB: ${outcome.reason}`)
+          }
+          // Every record is getting it (the gate paused for it): the endpoint's trouble, not this record's.
+          record('esb', 'endpoint', `${outcome.reason} (sending paused: not counted against this delivery)`, startedAt)
+          return soon(`ESB: ${outcome.reason}`, gate)
         }
-        record('esb', 'accepted', `HTTP ${outcome.status}`, startedAt)
+        if (outcome.kind === 'endpoint') {
+          const gate = await report({ kind: 'endpoint', error: outcome.reason, credentials: outcome.credentials })
+          // A time-out after the body went out: the ESB may have it. Recorded as such, so that a
+          // later yes marks the delivery a possible duplicate.
+          record('esb', outcome.unknownOutcome ? 'timeout' : 'endpoint', outcome.reason, startedAt)
+          return soon(`ESB: ${outcome.reason}`, gate)
+        }
+        await report({ kind: 'success' })
+        record('esb', 'accepted', outcome.tries > 1 ? `HTTP ${outcome.status} (${outcome.tries} tries)` : `HTTP ${outcome.status}`, startedAt)
         // Written before Knack is touched: from here on a retry repeats only the Knack update.
         const owned = await ledger.markEsbAccepted(d.id, {
           owner,
           esbResponse: outcome.body.slice(0, MAX_STORED_RESPONSE),
           now: clock(),
-          attempt: step
+          attempt: step,
+          possibleDuplicate: await timedOutBefore(ledger, d)
         })
         step = undefined
         if (!owned) {
@@ -131,6 +167,13 @@ export async function deliver(deps: DeliverDeps, d: Delivery): Promise<DeliveryS
     log.error({ err }, 'delivery attempt failed unexpectedly')
     return later(`internal: ${(err as Error).message}`)
   }
+}
+
+/** An earlier try of this delivery timed out after its message was sent (only a delivery that
+ *  failed before can have one: a first try costs no read). */
+async function timedOutBefore(ledger: Ledger, d: Delivery): Promise<boolean> {
+  if (d.attempts === 0 && d.lastError === null) return false
+  return (await ledger.attempts(d.id)).some((a) => a.step === 'esb' && a.outcome === 'timeout')
 }
 
 /** Best effort: show a dead delivery in Knack when the app names a `failed` status. */

@@ -60,7 +60,7 @@ t.test('knack311 CLI', async (t) => {
     noSecrets(t, run)
   })
 
-  t.test('sweep with the ESB down exits 1 and says what failed', async (t) => {
+  t.test('sweep with the ESB down exits 1 once sending pauses, and says what failed and that it paused', async (t) => {
     const ready = [activity(), activity()]
     stack.seed(app, ready)
     const before = stack.esbSim.received.length
@@ -69,10 +69,11 @@ t.test('knack311 CLI', async (t) => {
     const run = await cli(['sweep', app])
     t.equal(run.code, 1, `${run.stdout}\n${run.stderr}`)
     t.match(run.stdout, /^sweep data-tracker: found 2, queued 2/m)
-    t.match(run.stdout, /^(failed|dead): 2$/m)
+    t.match(run.stdout, /^failed: 2$/m, 'the ESB being down kills nothing')
     t.notMatch(run.stdout, /^sent:/m)
+    t.match(run.stdout, /^sending to the ESB is paused since \S+: connection refused .*stays queued/m)
     for (const r of ready) {
-      t.match(run.stdout, new RegExp(`record ${r.id}: (failed|dead) - ESB: .+`), `names record ${r.id} and the reason`)
+      t.match(run.stdout, new RegExp(`record ${r.id}: failed - ESB: connection refused`), `names record ${r.id} and the reason`)
       t.equal(knackStatus(stack, app, r.id), 'READY_TO_SEND')
     }
     t.equal(stack.esbSim.received.length, before)

@@ -26,6 +26,11 @@ t.test('every default', async (t) => {
   t.equal(s.appsDir, 'config/apps')
 })
 
+t.test('ESB_ENDPOINT is kept exactly: the gateway listens at …/submitKnack/, trailing slash included', async (t) => {
+  const s = readEnv({ ESB_ENDPOINT: 'https://gateway.example:2443/ws/rest/v1/knack/submitKnack/' }, { cwd: tempDir(t) })
+  t.equal(s.esbEndpoint, 'https://gateway.example:2443/ws/rest/v1/knack/submitKnack/')
+})
+
 t.test('values given are typed', async (t) => {
   const s = readEnv(
     {

@@ -16,6 +16,7 @@ export interface DeliveryView {
   last_error: string | null
   next_attempt_at: string | null
   esb_accepted_at: string | null
+  possible_duplicate: boolean
   history: Array<{ n: number; step: 'esb' | 'knack' | 'build'; outcome: string; detail: string | null }>
 }
 

@@ -502,4 +502,42 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
     for (const sr of srs) t.same(order.get(sr), [1, 2, 3, 4, 5], `${sr} sent in atd order`)
     t.equal((await ledger.countByStatus()).sent, inputs.length)
   })
+
+  t.test('claim scope: knack hands out only esb_accepted heads, esb only the others', async (t) => {
+    const { ledger } = await fresh(t)
+    const accepted = (await ledger.enqueue(delivery({ srNumber: 'SR-A' }), 'once', at(0))).delivery
+    const waiting = (await ledger.enqueue(delivery({ srNumber: 'SR-B' }), 'once', at(0))).delivery
+    t.same((await ledger.claim('w', 10, LEASE, at(1), 'esb')).map((d) => d.id).sort(), [accepted.id, waiting.id].sort(), 'esb: both are ESB work yet')
+    // One reaches esb_accepted (the ESB said yes, Knack failed) and waits for its retry.
+    await acceptHeld(ledger, accepted.id, '<ok/>', at(2))
+    await finishHeld(ledger, accepted.id, { status: 'esb_accepted', attempts: 1, nextAttemptAt: at(3), now: at(2) })
+    await finishHeld(ledger, waiting.id, { status: 'failed', attempts: 1, nextAttemptAt: at(3), now: at(2) })
+    t.same((await ledger.claim('w', 10, LEASE, at(4), 'knack')).map((d) => d.id), [accepted.id], 'knack: the accepted one only')
+    t.same((await ledger.claim('w', 10, LEASE, at(4), 'knack')).map((d) => d.id), [], 'leased: not again')
+    t.same((await ledger.claim('w', 10, LEASE, at(4), 'esb')).map((d) => d.id), [waiting.id], 'esb: the other')
+  })
+
+  t.test('the ESB gate row: starts ok; updates are read-modify-write, null leaves it', async (t) => {
+    const { ledger } = await fresh(t)
+    const start = await ledger.esbGate()
+    t.same(start, { state: 'ok', since: null, cause: null, lastError: null, endpointFailures: 0, recordFailures: [], probeAt: null, updatedAt: null })
+    const paused = { ...start, state: 'paused' as const, since: at(5), cause: 'endpoint' as const, lastError: 'HTTP 503', endpointFailures: 5, recordFailures: [3, 1], probeAt: at(30_005), updatedAt: at(5) }
+    const { before, after } = await ledger.updateEsbGate((g) => (t.same(g, start), paused))
+    t.same(before, start)
+    t.same(after, paused)
+    t.same(await ledger.esbGate(), paused, 'stored with every field')
+    const unchanged = await ledger.updateEsbGate(() => null)
+    t.same(unchanged.after, paused, 'null: nothing written')
+    // Concurrent read-modify-writes see each other: no increment is lost.
+    await Promise.all(Array.from({ length: 20 }, () => ledger.updateEsbGate((g) => ({ ...g, endpointFailures: g.endpointFailures + 1 }))))
+    t.equal((await ledger.esbGate()).endpointFailures, 25)
+  })
+
+  t.test('the ESB gate row is shared by two handles: increments from both are all counted', needsSecond, async (t) => {
+    const { ledger, sibling } = await fresh(t)
+    const other = await sibling!()
+    await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? ledger : other).updateEsbGate((g) => ({ ...g, endpointFailures: g.endpointFailures + 1 }))))
+    t.equal((await ledger.esbGate()).endpointFailures, 30)
+    t.equal((await other.esbGate()).endpointFailures, 30)
+  })
 }

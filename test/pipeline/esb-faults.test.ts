@@ -1,5 +1,7 @@
-// The ESB answering SOAP faults: deliveries wait and retry per RETRY_SCHEDULE, keep the fault as
-// their last error, and go through once the ESB is healthy; past the schedule they are dead.
+// The ESB answering SOAP faults about the records: deliveries wait and retry per RETRY_SCHEDULE,
+// keep the fault as their last error, and go through once the ESB is healthy; past the schedule
+// they are dead. (When ESB_PAUSE_AFTER different records in a row get a fault, that is the ESB
+// failing, not the records: sending pauses instead — test/pipeline/esb-outage.test.ts.)
 import t from 'tap'
 import { activity, adminHeaders, knackRecord, knackStatus, postWebhook, startStack, waitFor, waitForStatus } from '../helpers/stack.js'
 import { getDelivery, postSweep, waitForIdle, waitForKnackStatus } from '../helpers/pipeline.js'
@@ -8,8 +10,10 @@ const app = 'data-tracker'
 const FAULT = { code: 'env:Client', string: 'Internal Error' }
 
 t.test('faults for a while, then ok: every record delivered, the faults on record', async (t) => {
-  // Plenty of short waits: the outage must not exhaust the schedule.
-  const stack = await startStack({ env: { RETRY_SCHEDULE: Array.from({ length: 200 }, () => '50ms').join(',') } })
+  // Plenty of short waits: the outage must not exhaust the schedule. Five records all faulting
+  // would pause sending at the default ESB_PAUSE_AFTER; a higher one keeps this about each
+  // record's own retries.
+  const stack = await startStack({ env: { RETRY_SCHEDULE: Array.from({ length: 200 }, () => '50ms').join(','), ESB_PAUSE_AFTER: '50' } })
   t.teardown(() => stack.close())
   const acts = Array.from({ length: 5 }, () => activity())
   stack.seed(app, acts)
@@ -95,4 +99,32 @@ t.test('RETRY_SCHEDULE exhausted: the delivery is dead with the fault', async (t
   t.equal(knackStatus(stack, app, act.id), 'READY_TO_SEND', 'not marked SENT')
   const v = await getDelivery(stack, id)
   t.same(v.history.map((h) => `${h.step}:${h.outcome}`), ['esb:failed', 'esb:failed', 'esb:failed'])
+})
+
+t.test('one record that always gets a SOAP fault while 20 others go through: it alone is dead', async (t) => {
+  // The default ESB_PAUSE_AFTER (5): the others' successes keep emptying the record streak, and
+  // the bad record's own retries are one delivery, however often they fault.
+  const stack = await startStack({ env: { RETRY_SCHEDULE: '50ms,100ms,200ms' } })
+  t.teardown(() => stack.close())
+  const bad = activity({ details: 'the ESB always rejects this one' })
+  const good = Array.from({ length: 20 }, () => activity())
+  stack.seed(app, [bad, ...good])
+  stack.esbSim.faultWhen((v) => v.id === bad.id, FAULT)
+
+  t.equal((await postSweep(stack, app)).json<{ queued: number }>().queued, 21)
+  await waitForKnackStatus(stack, app, good.map((g) => g.id), 'SENT')
+  const rows = await waitFor(async () => {
+    const list = await stack.app!.inject({ method: 'GET', url: `/deliveries?app=${app}`, headers: adminHeaders(stack) })
+    const all = list.json<Array<{ id: number; record_id: string; status: string; attempts: number; last_error: string | null }>>()
+    return all.every((r) => r.status === 'sent' || r.status === 'dead') ? all : undefined
+  }, 30_000, 'every delivery to settle')
+  await waitForIdle(stack)
+  const dead = rows.filter((r) => r.status === 'dead')
+  t.same(dead.map((r) => r.record_id), [bad.id], 'only the bad record is dead')
+  t.equal(dead[0]?.attempts, 4, 'after its full schedule')
+  t.match(dead[0]?.last_error, /gave up after 4 attempts: .*env:Client: Internal Error/)
+  t.equal(rows.filter((r) => r.status === 'sent').length, 20, 'the 20 others sent')
+  t.equal(stack.esbSim.received.length, 20)
+  const ready = await stack.app!.inject({ method: 'GET', url: '/readyz' })
+  t.equal(ready.json<{ checks: { esb: { state: string } } }>().checks.esb.state, 'ok', 'one bad record never pauses sending')
 })

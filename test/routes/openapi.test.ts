@@ -101,7 +101,7 @@ t.test('routes and spec agree, both ways, down to status codes', async (t) => {
     events: real.service.events,
     clock: () => new Date(),
     wakeWorker: () => undefined,
-    readiness: createReadiness({ config: stack.config, ledger: stack.deps!.ledger, clock: () => new Date() })
+    readiness: createReadiness({ config: stack.config, ledger: stack.deps!.ledger, clock: () => new Date(), esb: stack.deps!.esb, gate: real.service.gate })
   }
   for (const plugin of [healthRoutes, webhookRoutes, recordRoutes, sweepRoutes, deliveryRoutes]) await probe.register(plugin, ctx)
   await probe.register(consoleRoutes, { ...ctx, prefix: '/console' })

@@ -54,6 +54,29 @@ t.test('the demo report: webhook, sweeps, what the ESB got, what Knack holds, wh
   t.match(report, /^Deliveries by status: sent 9, skipped 2, dead 1$/m)
 })
 
+t.test('the demo against today\'s gateway (--esb flaky): 404s and time-outs, and still everything sent', async (t) => {
+  const lines: string[] = []
+  const code = await runSandbox({ serve: false, esb: 'flaky', out: (line) => void lines.push(line) })
+  const report = lines.join('\n')
+  t.equal(code, 0, 'exit code 0')
+  t.match(report, /^knack311 sandbox — .*ESB simulator https:\/\/127\.0\.0\.1:\d+\/ws\/rest\/v1\/knack\/submitKnack\/ \(mutual TLS; flaky like today's gateway: 50 % 404 No such path, 5 % time-outs\)$/m)
+  const gateway = /^ESB gateway: (\d+) request\(s\) answered 404 No such path, (\d+) read and never answered/m.exec(report)
+  t.ok(gateway, 'the report says what the gateway did')
+  t.ok(Number(gateway?.[1]) > 0, `${gateway?.[1]} 404s along the way`)
+  t.match(report, /^ESB received 9 message\(s\)/m, 'every message accepted, once')
+  t.match(report, /^sweep signs-markings: found 4, queued 4, duplicates 0, outcomes \{"sent":3,"skipped":1\}$/m)
+  t.match(report, /^Deliveries by status: sent 9, skipped 2, dead 1$/m, 'the same outcome as against a healthy ESB: only the unmapped activity is dead')
+})
+
+t.test('knack311 sandbox --esb with an unknown mode: a usage error', async (t) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'sandbox', '--esb', 'sometimes'], { cwd: ROOT, env: {}, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString('utf8')))
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  t.equal(code, 2)
+  t.match(stderr, /--esb must be one of ok, flaky/)
+})
+
 t.test('knack311 sandbox --serve with no environment: curl targets work, Ctrl-C stops it', async (t) => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'sandbox', '--serve'], { cwd: ROOT, env: {}, stdio: ['ignore', 'pipe', 'pipe'] })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))

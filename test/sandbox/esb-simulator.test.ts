@@ -196,3 +196,116 @@ async function waitUntil(check: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10))
   if (!check()) throw new Error('condition not met within 2 s')
 }
+
+t.test('the gateway path is the same service; every message records its path', async (t) => {
+  const sim = await simulator(t)
+  t.match(sim.gatewayUrl, /^https:\/\/127\.0\.0\.1:\d+\/ws\/rest\/v1\/knack\/submitKnack\/$/)
+  const agent = agentFor(t, { cert: pki.client.cert, key: pki.client.key, ca: pki.ca.cert })
+  t.equal((await post(agent, sim.gatewayUrl, envelope())).status, 200)
+  t.equal((await post(agent, sim.url, envelope())).status, 200)
+  t.same(sim.received.map((m) => m.path), ['/ws/rest/v1/knack/submitKnack/', '/AcceptKnack'])
+})
+
+t.test('flaky: a seeded share of 404 No such path, the same sequence for the same seed', async (t) => {
+  const run = async (seed: number) => {
+    const sim = await startEsbSimulator({ pki, flaky: { notFound: 0.5, seed } })
+    t.teardown(() => sim.close())
+    const agent = agentFor(t, { cert: pki.client.cert, key: pki.client.key, ca: pki.ca.cert })
+    const statuses: number[] = []
+    let text = ''
+    for (let i = 0; i < 40; i++) {
+      const res = await post(agent, sim.gatewayUrl, envelope({ srNumber: `SR-${i}` }))
+      statuses.push(res.status)
+      if (res.status === 404) text = res.text
+    }
+    return { sim, statuses, text }
+  }
+  const a = await run(7)
+  const b = await run(7)
+  t.same(a.statuses, b.statuses, 'the same seed gives the same answers')
+  const notFound = a.statuses.filter((s) => s === 404).length
+  t.ok(notFound >= 10 && notFound <= 30, `about half 404: ${notFound} of 40`)
+  t.equal(a.sim.stats.notFound, notFound)
+  t.equal(a.sim.received.length, 40 - notFound, 'the rest accepted')
+  t.match(a.text, /^No such path for url https:\/\/127\.0\.0\.1:\d+\/ws\/rest\/v1\/knack\/submitKnack\/$/)
+  a.sim.flaky(undefined)
+  const agent = agentFor(t, { cert: pki.client.cert, key: pki.client.key, ca: pki.ca.cert })
+  for (let i = 0; i < 5; i++) t.equal((await post(agent, a.sim.url, envelope())).status, 200, 'not flaky any more')
+})
+
+t.test('time-outs after reading: the message is recorded as received but unanswered', async (t) => {
+  const sim = await simulator(t)
+  const agent = new Agent({ connect: { cert: pki.client.cert, key: pki.client.key, ca: pki.ca.cert }, headersTimeout: 300, bodyTimeout: 300 })
+  t.teardown(() => agent.close())
+  sim.timeoutNext(1)
+  await t.rejects(post(agent, sim.url, envelope({ srNumber: 'SR-lost' })), { code: 'UND_ERR_HEADERS_TIMEOUT' })
+  t.same(sim.unanswered.map((m) => m.values.sr_number), ['SR-lost'])
+  t.equal(sim.unanswered[0]?.clientCN, 'knack311-client')
+  t.equal(sim.stats.timeouts, 1)
+  t.equal(sim.received.length, 0)
+  t.equal((await post(agent, sim.url, envelope({ srNumber: 'SR-next' }))).status, 200, 'only the next one')
+
+  // The flaky share: every request read and left unanswered.
+  sim.flaky({ timeout: 1 })
+  await t.rejects(post(agent, sim.url, envelope({ srNumber: 'SR-flaky' })), { code: 'UND_ERR_HEADERS_TIMEOUT' })
+  t.same(sim.unanswered.map((m) => m.values.sr_number), ['SR-lost', 'SR-flaky'])
+})
+
+t.test('Basic credentials: demanded, checked, and the user recorded', async (t) => {
+  const sim = await startEsbSimulator({ pki, clientCertificate: 'optional', basic: { username: 'svc', password: 's3cret' } })
+  t.teardown(() => sim.close())
+  const noCert = agentFor(t, { ca: pki.ca.cert })
+  const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`
+  const send = async (authorization?: string) => {
+    const res = await request(sim.url, {
+      dispatcher: noCert,
+      method: 'POST',
+      headers: { 'content-type': 'text/xml', ...(authorization ? { authorization } : {}) },
+      body: envelope()
+    })
+    return { status: res.statusCode, auth: res.headers['www-authenticate'], text: await res.body.text() }
+  }
+  const missing = await send()
+  t.equal(missing.status, 401)
+  t.equal(missing.auth, 'Basic realm="ESB"')
+  t.equal((await send(basic('svc', 'wrong'))).status, 401)
+  t.equal((await send(basic('svc', 's3cret'))).status, 200, 'no client certificate needed when optional')
+  t.equal(sim.stats.unauthorized, 2)
+  t.equal(sim.received[0]?.basicUser, 'svc')
+  t.equal(sim.received[0]?.clientCN, '')
+  sim.requireBasic(undefined)
+  t.equal((await send()).status, 200, 'no longer demanded')
+  t.equal(sim.received[1]?.basicUser, null)
+})
+
+t.test('optional client certificates: one that is presented is verified and its CN recorded', async (t) => {
+  const sim = await startEsbSimulator({ pki, clientCertificate: 'optional' })
+  t.teardown(() => sim.close())
+  const withCert = agentFor(t, { cert: pki.client.cert, key: pki.client.key, ca: pki.ca.cert })
+  const stranger = agentFor(t, { cert: pki.otherClient.cert, key: pki.otherClient.key, ca: pki.ca.cert })
+  t.equal((await post(withCert, sim.url, envelope())).status, 200)
+  t.equal((await post(stranger, sim.url, envelope())).status, 200)
+  t.same(sim.received.map((m) => m.clientCN), ['knack311-client', ''], 'an untrusted certificate does not count as one')
+})
+
+t.test('trust: a client certificate from another CA is accepted once the simulator trusts that CA', async (t) => {
+  const sim = await simulator(t)
+  const stranger = () => agentFor(t, { cert: pki.otherClient.cert, key: pki.otherClient.key, ca: pki.ca.cert })
+  await t.rejects(post(stranger(), sim.url, envelope()))
+  sim.trust(pki.otherCa.cert)
+  t.equal((await post(stranger(), sim.url, envelope())).status, 200, 'a new connection is accepted')
+  t.equal(sim.received[0]?.clientCN, 'knack311-client')
+})
+
+t.test('faultWhen: one record faults while the others are accepted', async (t) => {
+  const sim = await simulator(t)
+  const agent = agentFor(t, { cert: pki.client.cert, key: pki.client.key, ca: pki.ca.cert })
+  sim.faultWhen((v) => v.sr_number === 'SR-bad')
+  const bad = await post(agent, sim.url, envelope({ srNumber: 'SR-bad' }))
+  t.equal(bad.status, 500)
+  t.match(bad.text, /<faultcode>env:Client<\/faultcode><faultstring>Internal Error<\/faultstring>/)
+  t.equal((await post(agent, sim.url, envelope({ srNumber: 'SR-good' }))).status, 200)
+  sim.faultWhen(undefined)
+  t.equal((await post(agent, sim.url, envelope({ srNumber: 'SR-bad' }))).status, 200)
+  t.same(sim.received.map((m) => m.values.sr_number), ['SR-good', 'SR-bad'])
+})

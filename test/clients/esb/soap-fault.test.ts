@@ -41,17 +41,18 @@ t.test('a truncated fault still counts as a fault', async (t) => {
   t.same(parseSoapFault(cut), {})
 })
 
-t.test('httpOutcome: success, faults, statuses', async (t) => {
+t.test('httpOutcome: success, faults, statuses (who is at fault)', async (t) => {
   t.same(httpOutcome(202, ''), { kind: 'accepted', status: 202, body: '' })
   t.match(httpOutcome(500, fault11('soapenv', 'env:Client', 'Internal Error')), {
-    kind: 'rejected', retryable: true, status: 500, reason: 'HTTP 500 env:Client: Internal Error'
+    kind: 'record', status: 500, reason: 'HTTP 500 env:Client: Internal Error'
   })
   t.match(httpOutcome(200, fault11('env', 'env:Server', 'Busy')), {
-    kind: 'rejected', retryable: true, reason: 'HTTP 200 with SOAP fault env:Server: Busy'
+    kind: 'record', reason: 'HTTP 200 with SOAP fault env:Server: Busy'
   })
-  t.match(httpOutcome(404, '<html><h1>Not\nFound</h1></html>'), { retryable: false, reason: 'HTTP 404 (Not Found)' })
-  t.match(httpOutcome(401, ''), { retryable: false, reason: 'HTTP 401', faultCode: undefined })
-  t.match(httpOutcome(429, ''), { retryable: true })
-  t.match(httpOutcome(301, ''), { retryable: false })
-  t.match(httpOutcome(502, 'x'.repeat(1000)), { retryable: true, reason: /^HTTP 502 \(x{160}\.\.\.\)$/ })
+  // A 404 was a permanent rejection before the Boomi gateway; now it is the gateway's trouble.
+  t.match(httpOutcome(404, '<html><h1>Not\nFound</h1></html>'), { kind: 'endpoint', credentials: false, reason: 'HTTP 404 (Not Found)' })
+  t.match(httpOutcome(401, ''), { kind: 'endpoint', credentials: true, reason: /^HTTP 401 \(the ESB refused the credentials/ })
+  t.match(httpOutcome(429, ''), { kind: 'endpoint' })
+  t.match(httpOutcome(301, ''), { kind: 'endpoint' })
+  t.match(httpOutcome(502, 'x'.repeat(1000)), { kind: 'endpoint', reason: /^HTTP 502 \(x{160}\.\.\.\)$/ })
 })
