@@ -46,14 +46,33 @@ export interface CertificateView {
   /** Why it is not usable, or a warning that it expires soon. */
   problem: string | null
   warning: string | null
+  /** Why there is no certificate to show (ESB_AUTH=basic). */
+  note: string | null
   tone: Tone
 }
 
 /** How a value should catch the eye: fine, worth a look, needs a person. */
 export type Tone = 'ok' | 'warn' | 'bad'
 
+/** The ESB as /readyz reports it: sending ok, or paused since when and why. */
+export interface EsbView {
+  state: 'ok' | 'paused' | 'unknown'
+  tone: Tone
+  since: TimeView | null
+  /** "paused since" or "sending since" (the last resume). */
+  sinceLabel: string
+  /** Why sending paused (endpoint failing, every record faulted, credentials refused). */
+  reason: string | null
+  /** The newest ESB failure (kept after a resume: what the last pause was about). */
+  lastError: string | null
+  nextProbe: TimeView | null
+  /** The state could not be read. */
+  problem: string | null
+}
+
 export interface Overview {
   apps: AppCard[]
+  esb: EsbView
   certificate: CertificateView
   /** The zone times are shown in (the first app's). */
   zone: string
@@ -103,7 +122,29 @@ export async function buildOverview(cx: ConsoleContext): Promise<Overview> {
       sweepAction: cx.paths.to(`/apps/${encodeURIComponent(app.name)}/sweep`)
     }
   })
-  return { apps, certificate: certificateView(readiness.checks.certificate, now, zone), zone }
+  return {
+    apps,
+    esb: esbView(readiness.checks.esb, now, zone),
+    certificate: certificateView(readiness.checks.certificate, now, zone),
+    zone
+  }
+}
+
+const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null)
+const date = (v: unknown): Date | null => (typeof v === 'string' ? new Date(v) : null)
+
+function esbView(check: Check | undefined, now: Date, zone: string): EsbView {
+  const state = check?.state === 'ok' || check?.state === 'paused' ? check.state : 'unknown'
+  return {
+    state,
+    tone: state === 'ok' ? 'ok' : 'bad',
+    since: timeView(date(check?.since), now, zone),
+    sinceLabel: state === 'paused' ? 'paused since' : 'sending since',
+    reason: text(check?.reason),
+    lastError: text(check?.last_error),
+    nextProbe: state === 'paused' ? timeView(date(check?.next_probe_at), now, zone) : null,
+    problem: check && !check.ok ? (text(check.message) ?? 'not readable') : check ? null : 'not reported'
+  }
 }
 
 function certificateView(check: Check | undefined, now: Date, zone: string): CertificateView {
@@ -117,6 +158,7 @@ function certificateView(check: Check | undefined, now: Date, zone: string): Cer
     subject: typeof check?.subject === 'string' ? check.subject : null,
     problem: check && !check.ok ? (check.message ?? 'not usable') : null,
     warning,
+    note: text(check?.note),
     tone: check?.ok !== true ? 'bad' : warning ? 'warn' : 'ok'
   }
 }

@@ -78,8 +78,6 @@ export interface KnackSimulator {
   resetStats(): void
   /** Answer the next `count` authenticated requests that match with `status`. */
   failNext(count: number, match: FailureMatch): void
-  /** Forget every failure failNext asked for: "the cause is fixed". */
-  clearFailures(): void
   setLatency(ms: number): void
   close(): Promise<void>
 }
@@ -358,10 +356,6 @@ export async function startKnackSimulator(opts: KnackSimulatorOptions = {}): Pro
 
     failNext(count, failure) {
       if (count > 0) switches.push({ remaining: Math.floor(count), match: failure })
-    },
-
-    clearFailures() {
-      switches.length = 0
     },
 
     setLatency(ms) {

@@ -24,8 +24,8 @@ if (reason) {
     const fine = [activity(), activity()]
     const stuck = activity({ srNumber: '26-00417731' })
     stack.seed(dt, [...fine, stuck])
-    // Knack refuses to mark this record SENT after the ESB took it, until the cause is fixed.
-    stack.knackSim.failNext(1000, { method: 'PUT', pathIncludes: stuck.id, status: 400, body: { errors: [{ message: 'field_2449: SENT is not one of the choices' }] } })
+    // The ESB refuses this record (a SOAP fault about it) until the cause is fixed; the others go.
+    stack.esbSim.faultWhen((v) => v.id === stuck.id, { code: 'env:Client', string: 'SR 26-00417731 is closed in CSR' })
     const ids: number[] = []
     for (const a of [...fine, stuck]) ids.push((await postWebhook(stack, dt, knackRecord(stack, dt, a.id))).json<{ delivery: number }>().delivery)
     const stuckId = ids[2] ?? 0
@@ -78,20 +78,21 @@ if (reason) {
       await page.getByRole('link', { name: `#${stuckId}` }).click()
       await page.waitForURL(`${base}/console/deliveries/${stuckId}`)
       t.equal((await page.getByRole('heading', { level: 1 }).textContent())?.replace(/\s+/g, ' ').trim(), `Delivery #${stuckId} dead`)
-      t.match(await page.locator('#reason').innerText(), /field_2449: SENT is not one of the choices/)
-      t.equal(await page.locator('table.list tbody tr').count(), 2, 'two attempt steps: ESB accepted, Knack refused')
+      t.match(await page.locator('#reason').innerText(), /gave up after 2 attempts: ESB: .*env:Client: SR 26-00417731 is closed in CSR/)
+      t.equal(await page.locator('table.list tbody tr').count(), 2, 'two attempts, each refused by the ESB')
+      t.equal(stack.esbSim.received.filter((m) => m.values.id === stuck.id).length, 0, 'the ESB does not have it')
       await screenshot('console-delivery-dead')
     })
 
     await t.test('fix the cause, press retry: the page shows it sent, the ESB has the message', async (t) => {
-      stack.knackSim.clearFailures()
+      stack.esbSim.faultWhen(undefined)
       await page.getByRole('button', { name: 'Retry' }).click()
       await page.waitForURL(/notice=retried/)
       t.equal(await page.locator('h1 .status').innerText(), 'sent')
       t.match(await page.locator('.notice').innerText(), /Queued again/)
       t.equal(knackStatus(stack, dt, stuck.id), 'SENT', 'Knack marked')
       const messages = stack.esbSim.received.filter((m) => m.values.id === stuck.id)
-      t.equal(messages.length, 1, 'the ESB has the message, once')
+      t.equal(messages.length, 1, 'the ESB has the message now, once')
       t.equal(messages[0]?.values.sr_number, '26-00417731')
       await screenshot('console-delivery-sent')
     })

@@ -141,3 +141,33 @@ t.test('the console', async (t) => {
     t.equal(stack.esbSim.received.length, sentBefore, 'nothing was sent')
   })
 })
+
+t.test("the overview shows the ESB's state: paused since when and why, then ok again", async (t) => {
+  const stack = await startStack({ env: { RETRY_SCHEDULE: '50ms', ESB_PAUSE_AFTER: '2', ESB_PROBE_EVERY: '200ms' } })
+  t.teardown(() => stack.close())
+  const c = new ConsoleClient(stack.app!)
+  await c.login(stack.env.ADMIN_TOKEN ?? '')
+  const esbFact = async () => readable(/<dd id="esb-state">[\s\S]*?<\/dd>/.exec((await c.get('/console')).body)?.[0] ?? '')
+  t.match(await esbFact(), /^ ok /, 'ok before anything happened')
+
+  await stack.esbSim.down()
+  const waiting = [activity(), activity(), activity()]
+  stack.seed(dt, waiting)
+  for (const a of waiting) await postWebhook(stack, dt, knackRecord(stack, dt, a.id))
+  const paused = await waitFor(async () => {
+    const text = await esbFact()
+    return /paused/.test(text) ? text : undefined
+  }, 20_000, 'the overview to show the pause')
+  t.match(paused, /paused since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+ \(/, 'since when')
+  t.match(paused, /sending paused: the ESB endpoint failed 2 times in a row/, 'why')
+  t.match(paused, /last error: .*(refused|reset)/, 'the last error')
+  t.match(paused, /deliveries wait, none is used up/)
+  const page = await c.get('/console')
+  t.match(page.body, /<span class="tone tone-bad">paused<\/span>/, 'shown as trouble')
+
+  await stack.esbSim.up()
+  await waitFor(() => waiting.every((a) => knackStatus(stack, dt, a.id) === 'SENT'), 20_000, 'everything sent after the ESB is back')
+  const back = await esbFact()
+  t.match(back, /^ ok sending since /, 'ok again, since the resume')
+  t.match(back, /last error: /, 'what the pause was about is still shown')
+})
