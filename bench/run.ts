@@ -3,7 +3,7 @@
 // bench/results.json. `npm run bench -- --quick` is a much smaller run (figures only indicative;
 // it writes bench/results-quick.json and leaves BENCHMARKS.md alone unless --write is given).
 //
-// Flags: --quick, --only=sweep,flaky,latency,intake,memory, --write, --no-write, --tsx (service
+// Flags: --quick, --only=sweep,flaky,latency,intake,memory,ledger, --write, --no-write, --tsx (service
 // children run src/ through tsx instead of the compiled build; not for the memory phase),
 // --no-profile, --render (rewrite BENCHMARKS.md from bench/results.json without measuring),
 // --merge (with --only: put the phases measured into the last bench/results.json, keep the rest).
@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util'
 import { BUILD_DIR, compileService } from './build.js'
 import { runFsyncBench } from './fsync-bench.js'
 import { runIntakeBench } from './intake-bench.js'
+import { runLedgerBench } from './ledger-bench.js'
 import { runLatencyBench } from './latency-bench.js'
 import { loadNow, machine } from './machine.js'
 import { runQueuedMemory, runSweepScale } from './memory-bench.js'
@@ -35,14 +36,14 @@ const { values } = parseArgs({
 })
 
 const quick = values.quick === true
-const phases = new Set((values.only ?? 'sweep,flaky,latency,intake,memory').split(',').map((p) => p.trim()))
+const phases = new Set((values.only ?? 'sweep,flaky,latency,intake,memory,ledger').split(',').map((p) => p.trim()))
 const writeJson = values['no-write'] !== true
 const writeMarkdown = writeJson && (values.write ?? !quick)
 
 /** Sizes of each run: the full bench (< 10 min on 2 cores) and --quick (about a minute). */
 const SIZES = quick
-  ? { sweepN: 100, sweepDeadlineMs: 90_000, latencyN: 50, intakeS: 3, intakeWarmup: 300, queuedN: 5_000, holdMs: 3_000, scaleN: [500, 2_000], fsyncCommits: 50 }
-  : { sweepN: 1_000, sweepDeadlineMs: 480_000, latencyN: 300, intakeS: 10, intakeWarmup: 2_000, queuedN: 100_000, holdMs: 8_000, scaleN: [1_000, 10_000], fsyncCommits: 200 }
+  ? { sweepN: 100, sweepDeadlineMs: 90_000, latencyN: 50, intakeS: 3, intakeWarmup: 300, queuedN: 5_000, holdMs: 3_000, scaleN: [500, 2_000], fsyncCommits: 50, ledgerOld: 95_000, ledgerYoung: 5_000, ledgerPerFilter: 10 }
+  : { sweepN: 1_000, sweepDeadlineMs: 480_000, latencyN: 300, intakeS: 10, intakeWarmup: 2_000, queuedN: 100_000, holdMs: 8_000, scaleN: [1_000, 10_000], fsyncCommits: 200, ledgerOld: 1_000_000, ledgerYoung: 50_000, ledgerPerFilter: 40 }
 
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`)
 
@@ -129,6 +130,11 @@ async function main(): Promise<void> {
     }
   }
 
+  if (phases.has('ledger')) {
+    log(`ledger: GET /deliveries by filter at ${(SIZES.ledgerOld + SIZES.ledgerYoung).toLocaleString('en-US')} rows, then a prune of the ${SIZES.ledgerOld.toLocaleString('en-US')} old ones under /healthz`)
+    results.ledger = await runLedgerBench({ oldRows: SIZES.ledgerOld, youngRows: SIZES.ledgerYoung, perFilter: SIZES.ledgerPerFilter, pruneDeadlineMs: 15 * 60_000 }, log)
+  }
+
   if (script && results.sweep) {
     log('sweep: waiting for the sequential script')
     const s = await script
@@ -151,7 +157,7 @@ async function main(): Promise<void> {
 }
 
 /** What each phase writes into the results (fsync belongs with intake, the profile with memory). */
-const PHASE_KEYS = { sweep: ['sweep'], flaky: ['flaky'], latency: ['latency'], intake: ['intake', 'fsync'], memory: ['memory', 'profile'] } as const
+const PHASE_KEYS = { sweep: ['sweep'], flaky: ['flaky'], latency: ['latency'], intake: ['intake', 'fsync'], memory: ['memory', 'profile'], ledger: ['ledger'] } as const
 
 /** --merge: the last results with the phases of this run put in (and this run noted in `partial`). */
 function merged(json: string, fresh: BenchResults): BenchResults {

@@ -13,14 +13,19 @@ import type { Ledger } from './ledger/types.js'
 import { createLogger } from './observability/logger.js'
 import { createMetrics, type Metrics } from './observability/metrics.js'
 import { createReadiness } from './observability/readiness.js'
+import { createOperations, type Operations } from './operations/operations.js'
+import { createRetention } from './operations/retention.js'
 import { createScheduler } from './worker/scheduler.js'
 import { consoleRoutes } from './console/plugin.js'
 import type { RouteContext } from './routes/context.js'
+import { actionRoutes } from './routes/actions.js'
+import { bulkRetryRoutes } from './routes/bulk-retry.js'
 import { deliveryRoutes } from './routes/deliveries.js'
 import { installErrorHandler } from './routes/error-handler.js'
 import { healthRoutes } from './routes/health.js'
 import { openapiRoutes } from './routes/openapi.js'
 import { recordRoutes } from './routes/records.js'
+import { replayRoutes } from './routes/replay.js'
 import { sweepRoutes } from './routes/sweeps.js'
 import { webhookRoutes } from './routes/webhooks.js'
 import { createSendGate, type SendGate } from './worker/esb-gate.js'
@@ -37,6 +42,8 @@ export interface AppDeps {
   events?: Events
   /** false: no background worker (tests that only look at intake). */
   startWorker?: boolean
+  /** false: no prune at start-up nor daily (the CLI's one-shot commands). */
+  startRetention?: boolean
 }
 
 export interface Service {
@@ -45,6 +52,8 @@ export interface Service {
   intake: Intake
   sweeper: Sweeper
   metrics: Metrics
+  /** What operators do to the ledger (find, retry, replay, prune, the actions log…). */
+  ops: Operations
   /** Whether sending to the ESB is paused (shared through the ledger). */
   gate: SendGate
 }
@@ -83,11 +92,15 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const intake = createIntake({ ledger: deps.ledger, knack: deps.knack, clock, wake: worker.wake })
   const sweeper = createSweeper({ knack: deps.knack, intake, ledger: deps.ledger, whenIdle: worker.whenIdle, logger, metrics })
   const scheduler = createScheduler({ apps: config.apps, sweeper, intervalMs: config.sweepIntervalMs, logger })
-  app.decorate('service', { events, worker, intake, sweeper, metrics, gate })
+  const ops = createOperations({
+    apps: config.apps, retentionMs: config.retentionMs, ledger: deps.ledger, knack: deps.knack, intake, sweeper, clock, logger, wake: worker.wake
+  })
+  const retention = createRetention({ pruner: ops, retentionMs: config.retentionMs, logger })
+  app.decorate('service', { events, worker, intake, sweeper, metrics, gate, ops })
   app.decorateRequest('operator', '')
 
   const ctx: RouteContext = {
-    config, ledger: deps.ledger, knack: deps.knack, intake, sweeper, metrics, events, clock,
+    config, ledger: deps.ledger, knack: deps.knack, intake, sweeper, metrics, events, clock, ops,
     wakeWorker: worker.wake,
     readiness: createReadiness({ config, ledger: deps.ledger, clock, metrics, esb: deps.esb, gate })
   }
@@ -98,6 +111,9 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(recordRoutes, ctx)
   await app.register(sweepRoutes, ctx)
   await app.register(deliveryRoutes, ctx)
+  await app.register(bulkRetryRoutes, ctx)
+  await app.register(replayRoutes, ctx)
+  await app.register(actionRoutes, ctx)
   await app.register(consoleRoutes, { ...ctx, prefix: '/console' })
 
   app.addHook('onReady', async () => {
@@ -108,8 +124,11 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     }
     if (deps.startWorker !== false) worker.start()
     scheduler.start()
+    // In the background: a first prune of a big ledger must not hold up start-up.
+    if (deps.startRetention !== false) retention.start()
   })
   app.addHook('onClose', async () => {
+    await retention.stop()
     await scheduler.stop()
     await worker.stop(SHUTDOWN_GRACE_MS)
     await Promise.allSettled([deps.knack.close(), deps.esb.close()])

@@ -1,16 +1,23 @@
-// knack311 serve | sweep <app> | preview <app> <record-id> | check <app> | sandbox [--serve] [--esb flaky]
-// Output meant for people goes to stdout; logs go to stderr.
+// knack311 serve | sweep <app> | preview <app> <record-id> | check <app> | replay <app> | prune |
+// export | sandbox [--serve] [--esb flaky]. Output meant for people goes to stdout; logs and progress to stderr.
 import { parseArgs } from 'node:util'
-import { buildApp } from './app.js'
+import {
+  appNamed,
+  buildOneShot,
+  cliOperator,
+  deliveredWithProgress,
+  exportCommand,
+  pruneCommand,
+  replayCommand,
+  reportOutcomes,
+  UsageError
+} from './cli/ledger-commands.js'
+import { createProgress } from './cli/progress.js'
 import { createKnackClient } from './clients/knack/client.js'
 import { parseDuration } from './config/duration.js'
 import { loadConfig } from './config/load.js'
-import type { AppConfig, Config } from './config/types.js'
-import { createDeps } from './deps.js'
 import { parseActivity } from './message/activity.js'
 import { planMessage } from './message/plan.js'
-import { createLogger } from './observability/logger.js'
-import { createMetrics } from './observability/metrics.js'
 import { serve } from './server.js'
 
 const USAGE = `usage:
@@ -18,42 +25,30 @@ const USAGE = `usage:
   knack311 sweep <app> [--timeout 10m] sweep one app, deliver, exit 0 when all were sent or skipped
   knack311 preview <app> <record-id>   print the XML that would be sent
   knack311 check <app>                 validate the app file against the Knack object's fields
+  knack311 replay <app> --since <time> [--until <time>] [--sr <n>] [--dry-run] [--timeout 10m]
+                                       send again what the ESB accepted in [since, until), as Knack holds it now
+  knack311 prune [--older-than 90d] [--dry-run] [--vacuum]
+                                       delete sent/skipped deliveries older than that (default RETENTION)
+  knack311 export [--app --status --sr --record --since --until --q --limit] > deliveries.csv
+                                       the deliveries as CSV on stdout
   knack311 sandbox [--serve] [--esb flaky]
                                        run everything locally against simulators (no credentials);
-                                       --esb flaky: the ESB behaves like today's gateway (404s, time-outs)`
-
-class UsageError extends Error {}
-
-function appNamed(config: Config, name: string | undefined): AppConfig {
-  if (!name) throw new UsageError('missing <app>')
-  const app = config.apps.get(name)
-  if (!app) throw new UsageError(`no app named "${name}" (known: ${[...config.apps.keys()].join(', ')})`)
-  return app
-}
+                                       --esb flaky: the ESB behaves like today's gateway (404s, time-outs)
+Times: ISO 8601 (2026-11-28T14:00, with or without an offset; the first app's zone when absent) or relative (24h, 7d).`
 
 async function sweepCommand(appName: string | undefined, timeout: string): Promise<number> {
   const config = loadConfig(process.env)
   const app = appNamed(config, appName)
-  const logger = createLogger({ level: config.logLevel, destination: process.stderr, pretty: false })
-  const metrics = createMetrics({ defaultMetrics: false })
-  const service = await buildApp(config, await createDeps(config, logger, metrics))
+  const oneShot = await buildOneShot(config, { startWorker: true })
   try {
-    await service.ready()
-    const result = await service.service.sweeper.sweep(app, 'cli')
-    const waited = await service.service.sweeper.outcomes(result.deliveryIds, parseDuration(timeout))
+    const progress = createProgress(process.stderr)
+    const reading = progress.phase(`sweep ${app.name}: records read`)
+    const result = await oneShot.service.service.ops.sweep(app, cliOperator(), { trigger: 'cli', onFound: (found) => reading.update(found, null) })
+    reading.end()
     console.log(`sweep ${app.name}: found ${result.found}, queued ${result.queued}, duplicates ${result.duplicates}, invalid ${result.invalid}`)
-    for (const [status, n] of Object.entries(waited.outcomes)) console.log(`${status}: ${n}`)
-    if (!waited.settled) console.log('not settled before the timeout')
-    const gate = await service.service.gate.current()
-    if (gate.state === 'paused') {
-      console.log(`sending to the ESB is paused since ${gate.since?.toISOString() ?? '?'}: ${gate.lastError ?? 'endpoint failing'}; what was queued stays queued for the next run or the service`)
-    }
-    for (const d of waited.unfinished) {
-      console.log(`  delivery ${d.id} record ${d.recordId}: ${d.status}${d.lastError ? ` - ${d.lastError}` : ''}`)
-    }
-    return waited.unfinished.length === 0 && waited.settled ? 0 : 1
+    return reportOutcomes(oneShot, await deliveredWithProgress(oneShot, result.deliveryIds, parseDuration(timeout), progress))
   } finally {
-    await service.close()
+    await oneShot.service.close()
   }
 }
 
@@ -108,7 +103,18 @@ async function main(argv: string[]): Promise<number> {
       serve: { type: 'boolean', default: false },
       esb: { type: 'string', default: 'ok' },
       timeout: { type: 'string', default: '10m' },
-      help: { type: 'boolean', short: 'h' }
+      help: { type: 'boolean', short: 'h' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      sr: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      'older-than': { type: 'string' },
+      vacuum: { type: 'boolean', default: false },
+      app: { type: 'string' },
+      status: { type: 'string' },
+      record: { type: 'string' },
+      q: { type: 'string' },
+      limit: { type: 'string' }
     }
   })
   const [command, ...rest] = positionals
@@ -126,6 +132,12 @@ async function main(argv: string[]): Promise<number> {
       return previewCommand(rest[0], rest[1])
     case 'check':
       return checkCommand(rest[0])
+    case 'replay':
+      return replayCommand(rest[0], { since: values.since, until: values.until, sr: values.sr, dryRun: values['dry-run'], timeoutMs: parseDuration(values.timeout) })
+    case 'prune':
+      return pruneCommand({ olderThan: values['older-than'], dryRun: values['dry-run'], vacuum: values.vacuum })
+    case 'export':
+      return exportCommand({ app: values.app, status: values.status, sr: values.sr, record: values.record, since: values.since, until: values.until, q: values.q, limit: values.limit })
     case 'sandbox': {
       const { runSandbox, SANDBOX_ESB_MODES } = await import('./sandbox/demo.js')
       const esb = SANDBOX_ESB_MODES.find((m) => m === values.esb)
@@ -142,8 +154,10 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code
   },
   (err: unknown) => {
+    // A bad flag value (a time, a filter) is the caller's mistake like a usage error, without the usage.
+    const invalidInput = (err as { code?: unknown }).code === 'INVALID_INPUT'
     if (err instanceof UsageError) console.error(`knack311: ${err.message}\n${USAGE}`)
     else console.error(`knack311: ${(err as Error).message}`)
-    process.exitCode = err instanceof UsageError ? 2 : 1
+    process.exitCode = err instanceof UsageError || invalidInput ? 2 : 1
   }
 )

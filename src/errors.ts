@@ -27,6 +27,10 @@ export const NotRetryable = createError<'NOT_RETRYABLE', 409, [string, string]>(
   409
 )
 export const Unauthorized = createError<'UNAUTHORIZED', 401, [string]>('UNAUTHORIZED', '%s', 401)
+/** A filter, time or option an operator gave that cannot be used; `details` names each field. */
+export const InvalidInput = createError<'INVALID_INPUT', 400, [string]>('INVALID_INPUT', '%s', 400)
+/** A replay asked over HTTP that would read more records from Knack than one request should wait for. */
+export const ReplayTooLarge = createError<'REPLAY_TOO_LARGE', 422, [string]>('REPLAY_TOO_LARGE', '%s', 422)
 /** The console's login form, asked too often from one address (@fastify/rate-limit). */
 export const LoginThrottled = createError<'LOGIN_THROTTLED', 429, [string]>(
   'LOGIN_THROTTLED',

@@ -8,8 +8,9 @@ import { readEnv } from './env.js'
 import type { EnvName, EnvSettings } from './env.js'
 import type { AppConfig, Config, EsbConfig } from './types.js'
 
-/** `service`: everything (the server). `knack`: Knack credentials and app files only (preview, check). */
-export type ConfigNeed = 'service' | 'knack'
+/** `service`: everything (the server). `knack`: Knack credentials and app files only (preview,
+ *  check). `ledger`: the database and the app files, no credentials (prune, export). */
+export type ConfigNeed = 'service' | 'knack' | 'ledger'
 
 export interface LoadConfigOptions {
   /** Where `.env` is read from and relative paths are resolved against; default process.cwd(). */
@@ -24,7 +25,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions = {})
   const cwd = opts.cwd ?? process.cwd()
   const need = opts.need ?? 'service'
   const settings = readEnv(env, { cwd, required: need === 'service' ? SERVICE_REQUIRES : [], esb: need === 'service' })
-  const apps = loadAppFiles(settings.appsDir, settings.vars, { cwd, requireCredentials: true })
+  const apps = loadAppFiles(settings.appsDir, settings.vars, { cwd, requireCredentials: need !== 'ledger' })
   return {
     knackApiUrl: settings.knackApiUrl,
     esb: need === 'service' ? readEsbFiles(settings, cwd) : esbWithoutFiles(settings, cwd),

@@ -27,6 +27,9 @@ export interface Intake {
   swept(app: AppConfig, record: KnackRecord): Promise<IntakeOutcome>
   /** Resend: read the record now and send it whatever its status. */
   resend(app: AppConfig, recordId: string): Promise<IntakeOutcome>
+  /** Replay: the record as Knack holds it now, sent again for the delivery `sourceId` — at most
+   *  once per source delivery. Queued even when invalid now, to end dead with its reason. */
+  replayed(app: AppConfig, record: KnackRecord, sourceId: number): Promise<IntakeOutcome>
 }
 
 export function createIntake(deps: IntakeDeps): Intake {
@@ -71,6 +74,9 @@ export function createIntake(deps: IntakeDeps): Intake {
     async resend(app, recordId) {
       const record = await deps.knack.readRecord(app, recordId)
       return enqueue(app, record, 'resend', 'resend', true)
+    },
+    replayed(app, record, sourceId) {
+      return enqueue(app, record, 'replay', { replayOf: sourceId }, false)
     }
   }
 }

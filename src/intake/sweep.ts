@@ -31,7 +31,8 @@ export interface SweepWaitResult {
 }
 
 export interface Sweeper {
-  sweep(app: AppConfig, trigger: SweepTrigger): Promise<SweepSummary & { deliveryIds: number[] }>
+  /** `onFound` hears the running count of records read (a progress bar); a joined sweep is silent. */
+  sweep(app: AppConfig, trigger: SweepTrigger, onFound?: (found: number) => void): Promise<SweepSummary & { deliveryIds: number[] }>
   /** Wait until the worker has nothing left to do now (or timeoutMs), then count outcomes. */
   outcomes(deliveryIds: number[], timeoutMs: number): Promise<SweepWaitResult>
   running(): string[]
@@ -51,7 +52,7 @@ type Result = SweepSummary & { deliveryIds: number[] }
 export function createSweeper(deps: SweeperDeps): Sweeper {
   const inProgress = new Map<string, Promise<Result>>()
 
-  async function run(app: AppConfig, trigger: SweepTrigger): Promise<Result> {
+  async function run(app: AppConfig, trigger: SweepTrigger, onFound?: (found: number) => void): Promise<Result> {
     const startedAt = new Date().toISOString()
     const log = deps.logger.child({ app: app.name, sweep: trigger })
     const result: Result = {
@@ -63,6 +64,7 @@ export function createSweeper(deps: SweeperDeps): Sweeper {
     try {
       for await (const record of deps.knack.readyRecords(app)) {
         result.found++
+        onFound?.(result.found)
         const outcome = await deps.intake.swept(app, record)
         if (outcome.status === 'ignored') continue
         result.deliveryIds.push(outcome.delivery.id)
@@ -106,10 +108,10 @@ export function createSweeper(deps: SweeperDeps): Sweeper {
   }
 
   return {
-    sweep(app, trigger) {
+    sweep(app, trigger, onFound) {
       const running = inProgress.get(app.name)
       if (running) return running.then((r) => ({ ...r, joined: true }))
-      const p = run(app, trigger).finally(() => inProgress.delete(app.name))
+      const p = run(app, trigger, onFound).finally(() => inProgress.delete(app.name))
       inProgress.set(app.name, p)
       return p
     },

@@ -4,9 +4,23 @@ import pg from 'pg'
 import type { Logger } from 'pino'
 import { DeliveryNotFound } from '../errors.js'
 import { migratePostgres } from './postgres-migrations.js'
-import { byDueThenActivity, dedupeKey, emptyCounts, toAppSummaries, toAttempt, toDateOrNull, toDelivery, toEsbGate, toSession, toSweepRun } from './rows.js'
+import { createPostgresLifecycle } from './postgres-lifecycle.js'
+import { byDueThenActivity, dedupeKey, emptyCounts, replayKey, toAppSummaries, toAttempt, toDateOrNull, toDelivery, toEsbGate, toSession, toSweepRun } from './rows.js'
 import type { Row } from './rows.js'
 import { lateAttempt } from './late-attempt.js'
+import type {
+  AcceptedCursor,
+  AcceptedWindow,
+  Action,
+  DeliveryFilter,
+  LifecycleStore,
+  NewAction,
+  PrunableStatus,
+  PruneBatch,
+  PruneRun,
+  RequeueBatch,
+  SrCursor
+} from './lifecycle-types.js'
 import type {
   AppSummary,
   Attempt,
@@ -126,8 +140,11 @@ export async function openPostgresLedger(opts: PostgresLedgerOptions): Promise<L
 
 class PostgresLedger implements Ledger {
   private closed = false
+  private readonly life: LifecycleStore
 
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: pg.Pool) {
+    this.life = createPostgresLifecycle(pool)
+  }
 
   async enqueue(input: NewDelivery, mode: EnqueueMode, now: Date): Promise<EnqueueResult> {
     return this.inTransaction(async (c) => {
@@ -142,10 +159,14 @@ class PostgresLedger implements Ledger {
              ORDER BY CASE WHEN status IN ${PENDING} THEN 0 ELSE 1 END, id DESC LIMIT 1`
           : `SELECT * FROM deliveries WHERE app = $1 AND record_id = $2 AND content_hash = $3
              AND status IN ${PENDING} ORDER BY id DESC LIMIT 1`
+      const key = mode === 'once' ? dedupeKey(input) : mode === 'resend' ? null : replayKey(mode.replayOf)
+      if (typeof mode === 'object') {
+        const replayed = await c.query<Row>('SELECT * FROM deliveries WHERE dedupe_key = $1', [key])
+        if (replayed.rows[0]) return { delivery: toDelivery(replayed.rows[0]), created: false }
+      }
       const existing = await c.query<Row>(find, [input.app, input.recordId, input.contentHash])
       if (existing.rows[0]) return { delivery: toDelivery(existing.rows[0]), created: false }
 
-      const key = mode === 'once' ? dedupeKey(input) : null
       const values = [
         input.app,
         input.recordId,
@@ -157,7 +178,7 @@ class PostgresLedger implements Ledger {
         JSON.stringify(input.record),
         now
       ]
-      const sql = mode === 'once' ? `${INSERT} ON CONFLICT (dedupe_key) DO NOTHING RETURNING *` : `${INSERT} RETURNING *`
+      const sql = key !== null ? `${INSERT} ON CONFLICT (dedupe_key) DO NOTHING RETURNING *` : `${INSERT} RETURNING *`
       const inserted = await c.query<Row>(sql, values)
       if (inserted.rows[0]) return { delivery: toDelivery(inserted.rows[0]), created: true }
       const winner = await c.query<Row>('SELECT * FROM deliveries WHERE dedupe_key = $1', [key])
@@ -258,17 +279,45 @@ class PostgresLedger implements Ledger {
     return res.rows.map(toAttempt)
   }
 
-  async list(filter: ListFilter): Promise<Delivery[]> {
-    const where: string[] = []
-    const params: unknown[] = []
-    if (filter.app !== undefined) where.push(`app = $${params.push(filter.app)}`)
-    if (filter.status !== undefined) where.push(`status = $${params.push(filter.status)}`)
-    const limit = `$${params.push(Math.max(0, Math.floor(filter.limit)))}`
-    const res = await this.pool.query<Row>(
-      `SELECT * FROM deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`,
-      params
-    )
-    return res.rows.map(toDelivery)
+  // The ledger over months: postgres-lifecycle.ts.
+  list(filter: ListFilter): Promise<Delivery[]> {
+    return this.life.list(filter)
+  }
+  count(filter: DeliveryFilter): Promise<number> {
+    return this.life.count(filter)
+  }
+  statusesOf(ids: readonly number[]): Promise<Partial<Record<DeliveryStatus, number>>> {
+    return this.life.statusesOf(ids)
+  }
+  requeueMatching(filter: DeliveryFilter, after: SrCursor | null, limit: number, now: Date): Promise<RequeueBatch> {
+    return this.life.requeueMatching(filter, after, limit, now)
+  }
+  acceptedIn(window: AcceptedWindow, after: AcceptedCursor | null, limit: number): Promise<Delivery[]> {
+    return this.life.acceptedIn(window, after, limit)
+  }
+  countPrunable(cutoff: Date): Promise<number> {
+    return this.life.countPrunable(cutoff)
+  }
+  pruneBatch(status: PrunableStatus, cutoff: Date, limit: number): Promise<PruneBatch> {
+    return this.life.pruneBatch(status, cutoff, limit)
+  }
+  reclaimSpace(maxPages: number): Promise<number> {
+    return this.life.reclaimSpace(maxPages)
+  }
+  enableIncrementalVacuum(): Promise<'converted' | 'already' | 'not_applicable'> {
+    return this.life.enableIncrementalVacuum()
+  }
+  recordPrune(run: PruneRun): Promise<void> {
+    return this.life.recordPrune(run)
+  }
+  lastPrune(): Promise<PruneRun | null> {
+    return this.life.lastPrune()
+  }
+  addAction(action: NewAction): Promise<Action> {
+    return this.life.addAction(action)
+  }
+  listActions(page: { limit: number; before?: number | undefined }): Promise<Action[]> {
+    return this.life.listActions(page)
   }
 
   async requeue(id: number, now: Date): Promise<boolean> {

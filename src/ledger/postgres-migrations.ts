@@ -100,6 +100,42 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     `
   },
   {
+    version: 7,
+    name: 'finding, bulk retry, replay, retention and the actions log',
+    // Same indexes as SQLite's migration 7: every filter ends in (created_at, id), the list's order.
+    sql: `
+      DROP INDEX IF EXISTS deliveries_status;
+      DROP INDEX IF EXISTS deliveries_app;
+      CREATE INDEX deliveries_created ON deliveries (created_at, id);
+      CREATE INDEX deliveries_app_created ON deliveries (app, created_at, id);
+      CREATE INDEX deliveries_status_created ON deliveries (status, created_at, id);
+      CREATE INDEX deliveries_sr_created ON deliveries (sr_number, created_at, id);
+      CREATE INDEX deliveries_record_created ON deliveries (record_id, created_at, id);
+      CREATE INDEX deliveries_error_created ON deliveries (created_at, id) WHERE last_error IS NOT NULL;
+      CREATE INDEX deliveries_retryable ON deliveries (app, sr_number, atd_activity_id, id)
+        WHERE status IN ('failed', 'dead');
+      CREATE INDEX deliveries_accepted ON deliveries (app, esb_accepted_at, id) WHERE esb_accepted_at IS NOT NULL;
+      CREATE TABLE actions (
+        id bigserial PRIMARY KEY,
+        at timestamptz NOT NULL,
+        operator text NOT NULL,
+        kind text NOT NULL,
+        request jsonb NOT NULL,
+        result jsonb NOT NULL
+      );
+      CREATE TABLE prune_state (
+        id integer PRIMARY KEY CHECK (id = 1),
+        started_at timestamptz NOT NULL,
+        finished_at timestamptz NOT NULL,
+        cutoff timestamptz NOT NULL,
+        deliveries bigint NOT NULL,
+        attempts bigint NOT NULL,
+        operator text NOT NULL,
+        error text
+      );
+    `
+  },
+  {
     version: 9,
     name: 'console: last sweep per app, sessions',
     sql: `

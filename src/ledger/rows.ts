@@ -4,6 +4,7 @@
 import type { KnackRecord } from '../clients/knack/types.js'
 import { DELIVERY_STATUSES } from './types.js'
 import type { AppSummary, Attempt, ConsoleSession, Delivery, DeliverySource, DeliveryStatus, EsbGate, EsbGateState, EsbPauseCause, NewDelivery, SweepRun } from './types.js'
+import type { Action, PruneRun } from './lifecycle-types.js'
 
 export type Row = Record<string, unknown>
 
@@ -11,6 +12,12 @@ export type Row = Record<string, unknown>
 export function dedupeKey(input: Pick<NewDelivery, 'app' | 'recordId' | 'contentHash'>): string {
   // Unit separator: cannot occur in app names, Knack ids or hex hashes.
   return `${input.app}\u001f${input.recordId}\u001f${input.contentHash}`
+}
+
+/** A replay's uniqueness key: one replay delivery per source delivery, whoever asks and however
+ *  often. Two parts never equal a three-part 'once' key. */
+export function replayKey(sourceDeliveryId: number): string {
+  return `replay\u001f${sourceDeliveryId}`
 }
 
 export function emptyCounts(): Record<DeliveryStatus, number> {
@@ -105,6 +112,35 @@ export function byDueThenActivity(a: Delivery, b: Delivery): number {
   return (
     a.nextAttemptAt.getTime() - b.nextAttemptAt.getTime() || a.atdActivityId - b.atdActivityId || a.id - b.id
   )
+}
+
+function toJsonObject(v: unknown, column: string): Record<string, unknown> {
+  const parsed: unknown = typeof v === 'string' ? JSON.parse(v) : v
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error(`ledger column ${column} is not a JSON object`)
+  return parsed as Record<string, unknown>
+}
+
+export function toAction(row: Row): Action {
+  return {
+    id: toNumber(row.id, 'id'),
+    at: toDate(row.at, 'at'),
+    operator: toText(row.operator, 'operator'),
+    kind: toText(row.kind, 'kind'),
+    request: toJsonObject(row.request, 'request'),
+    result: toJsonObject(row.result, 'result')
+  }
+}
+
+export function toPruneRun(row: Row): PruneRun {
+  return {
+    startedAt: toDate(row.started_at, 'started_at'),
+    finishedAt: toDate(row.finished_at, 'finished_at'),
+    cutoff: toDate(row.cutoff, 'cutoff'),
+    deliveries: toNumber(row.deliveries, 'deliveries'),
+    attempts: toNumber(row.attempts, 'attempts'),
+    operator: toText(row.operator, 'operator'),
+    error: toTextOrNull(row.error, 'error')
+  }
 }
 
 export function toSweepRun(row: Row): SweepRun {

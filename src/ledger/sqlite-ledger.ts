@@ -13,8 +13,22 @@ import Database from 'better-sqlite3'
 import type { Logger } from 'pino'
 import { DeliveryNotFound } from '../errors.js'
 import { migrateSqlite } from './sqlite-migrations.js'
-import { byDueThenActivity, dedupeKey, emptyCounts, toAppSummaries, toAttempt, toDateOrNull, toDelivery, toEsbGate, toSession, toSweepRun } from './rows.js'
+import { byDueThenActivity, dedupeKey, emptyCounts, replayKey, toAppSummaries, toAttempt, toDateOrNull, toDelivery, toEsbGate, toSession, toSweepRun } from './rows.js'
 import type { Row } from './rows.js'
+import { adoptIncrementalVacuum, createSqliteLifecycle, prepareAutoVacuum } from './sqlite-lifecycle.js'
+import type {
+  AcceptedCursor,
+  AcceptedWindow,
+  Action,
+  DeliveryFilter,
+  LifecycleStore,
+  NewAction,
+  PrunableStatus,
+  PruneBatch,
+  PruneRun,
+  RequeueBatch,
+  SrCursor
+} from './lifecycle-types.js'
 import { lateAttempt } from './late-attempt.js'
 import type {
   AppSummary,
@@ -97,6 +111,8 @@ export function openSqliteLedger(opts: SqliteLedgerOptions): Ledger {
   if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true })
   const db = new Database(opts.path)
   try {
+    // Before the first table of a new file: pruned pages can then be given back bit by bit.
+    prepareAutoVacuum(db)
     db.pragma('journal_mode = WAL')
     // FULL, not NORMAL: a 202 promises the delivery is on disk. In WAL mode NORMAL survives a
     // process crash but can lose the last commits on power loss; FULL costs one WAL fsync per
@@ -104,7 +120,10 @@ export function openSqliteLedger(opts: SqliteLedgerOptions): Ledger {
     db.pragma('synchronous = FULL')
     db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`)
     db.pragma('foreign_keys = ON')
+    // A prune writes a lot of WAL at once; past this the file is cut back after a checkpoint.
+    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`)
     migrateSqlite(db, opts.logger)
+    adoptIncrementalVacuum(db, opts.logger)
     return new SqliteLedger(db)
   } catch (err) {
     db.close()
@@ -127,6 +146,7 @@ class SqliteLedger implements Ledger {
   private readonly enqueueTx
   private readonly claimTx
   private readonly batchTx
+  private readonly life: LifecycleStore
   private pending: PendingWrite[] = []
 
   constructor(private readonly db: Database.Database) {
@@ -170,10 +190,6 @@ class SqliteLedger implements Ledger {
         VALUES (@deliveryId, @n, @step, @outcome, @detail, @startedAt, @finishedAt)`),
       get: p(`SELECT * FROM deliveries WHERE id = @id`),
       attempts: p(`SELECT * FROM attempts WHERE delivery_id = @id ORDER BY id`),
-      listAll: p(`SELECT * FROM deliveries ORDER BY id DESC LIMIT @limit`),
-      listApp: p(`SELECT * FROM deliveries WHERE app = @app ORDER BY id DESC LIMIT @limit`),
-      listStatus: p(`SELECT * FROM deliveries WHERE status = @status ORDER BY id DESC LIMIT @limit`),
-      listBoth: p(`SELECT * FROM deliveries WHERE app = @app AND status = @status ORDER BY id DESC LIMIT @limit`),
       requeue: p(`UPDATE deliveries
         SET status = CASE WHEN esb_accepted_at IS NOT NULL THEN 'esb_accepted' ELSE 'queued' END,
             attempts = 0, next_attempt_at = @now, lease_owner = NULL, lease_until = NULL, updated_at = @now
@@ -212,7 +228,11 @@ class SqliteLedger implements Ledger {
         source: input.source,
         record: JSON.stringify(input.record),
         now,
-        dedupeKey: mode === 'once' ? dedupeKey(input) : null
+        dedupeKey: mode === 'once' ? dedupeKey(input) : mode === 'resend' ? null : replayKey(mode.replayOf)
+      }
+      if (typeof mode === 'object') {
+        const replayed = this.s.findByKey.get(params)
+        if (replayed) return { delivery: toDelivery(replayed), created: false }
       }
       const existing = (mode === 'once' ? this.s.findAny : this.s.findPending).get(params)
       if (existing) return { delivery: toDelivery(existing), created: false }
@@ -238,6 +258,7 @@ class SqliteLedger implements Ledger {
         }
       })
     )
+    this.life = createSqliteLifecycle(db, (run) => this.write(run))
   }
 
   /** Queue a write for this turn's group commit; resolves once it is committed. */
@@ -343,18 +364,45 @@ class SqliteLedger implements Ledger {
     return this.s.attempts.all({ id }).map(toAttempt)
   }
 
-  async list(filter: ListFilter): Promise<Delivery[]> {
-    const limit = Math.max(0, Math.floor(filter.limit))
-    const { app, status } = filter
-    const rows =
-      app !== undefined && status !== undefined
-        ? this.s.listBoth.all({ app, status, limit })
-        : app !== undefined
-          ? this.s.listApp.all({ app, limit })
-          : status !== undefined
-            ? this.s.listStatus.all({ status, limit })
-            : this.s.listAll.all({ limit })
-    return rows.map(toDelivery)
+  // The ledger over months: sqlite-lifecycle.ts.
+  list(filter: ListFilter): Promise<Delivery[]> {
+    return this.life.list(filter)
+  }
+  count(filter: DeliveryFilter): Promise<number> {
+    return this.life.count(filter)
+  }
+  statusesOf(ids: readonly number[]): Promise<Partial<Record<DeliveryStatus, number>>> {
+    return this.life.statusesOf(ids)
+  }
+  requeueMatching(filter: DeliveryFilter, after: SrCursor | null, limit: number, now: Date): Promise<RequeueBatch> {
+    return this.life.requeueMatching(filter, after, limit, now)
+  }
+  acceptedIn(window: AcceptedWindow, after: AcceptedCursor | null, limit: number): Promise<Delivery[]> {
+    return this.life.acceptedIn(window, after, limit)
+  }
+  countPrunable(cutoff: Date): Promise<number> {
+    return this.life.countPrunable(cutoff)
+  }
+  pruneBatch(status: PrunableStatus, cutoff: Date, limit: number): Promise<PruneBatch> {
+    return this.life.pruneBatch(status, cutoff, limit)
+  }
+  reclaimSpace(maxPages: number): Promise<number> {
+    return this.life.reclaimSpace(maxPages)
+  }
+  enableIncrementalVacuum(): Promise<'converted' | 'already' | 'not_applicable'> {
+    return this.life.enableIncrementalVacuum()
+  }
+  recordPrune(run: PruneRun): Promise<void> {
+    return this.life.recordPrune(run)
+  }
+  lastPrune(): Promise<PruneRun | null> {
+    return this.life.lastPrune()
+  }
+  addAction(action: NewAction): Promise<Action> {
+    return this.life.addAction(action)
+  }
+  listActions(page: { limit: number; before?: number | undefined }): Promise<Action[]> {
+    return this.life.listActions(page)
   }
 
   async requeue(id: number, now: Date): Promise<boolean> {

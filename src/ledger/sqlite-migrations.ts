@@ -148,6 +148,49 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     `
   },
   {
+    version: 7,
+    name: 'finding, bulk retry, replay, retention and the actions log',
+    // Every filter of GET /deliveries has an index ending in (created_at, id), the list's order,
+    // so a page is a range read without a sort; (status, id) and (app, id) are superseded.
+    // A later rebuild of deliveries (a CHECK change) must recreate these.
+    sql: `
+      DROP INDEX IF EXISTS deliveries_status;
+      DROP INDEX IF EXISTS deliveries_app;
+      CREATE INDEX deliveries_created ON deliveries (created_at, id);
+      CREATE INDEX deliveries_app_created ON deliveries (app, created_at, id);
+      CREATE INDEX deliveries_status_created ON deliveries (status, created_at, id);
+      CREATE INDEX deliveries_sr_created ON deliveries (sr_number, created_at, id);
+      CREATE INDEX deliveries_record_created ON deliveries (record_id, created_at, id);
+      -- q searches last_error: only deliveries that did not go hold one (sent and skipped clear it).
+      CREATE INDEX deliveries_error_created ON deliveries (created_at, id) WHERE last_error IS NOT NULL;
+      -- Bulk retry walks failed/dead rows in per-SR order.
+      CREATE INDEX deliveries_retryable ON deliveries (app, sr_number, atd_activity_id, id)
+        WHERE status IN ('failed', 'dead');
+      -- Replay finds what the ESB accepted in a window.
+      CREATE INDEX deliveries_accepted ON deliveries (app, esb_accepted_at, id) WHERE esb_accepted_at IS NOT NULL;
+      -- Who did what. Never pruned: RETENTION applies to deliveries only.
+      CREATE TABLE actions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        operator TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        request TEXT NOT NULL,
+        result TEXT NOT NULL
+      ) STRICT;
+      -- The last prune (one row), for metrics and the console.
+      CREATE TABLE prune_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER NOT NULL,
+        cutoff INTEGER NOT NULL,
+        deliveries INTEGER NOT NULL,
+        attempts INTEGER NOT NULL,
+        operator TEXT NOT NULL,
+        error TEXT
+      ) STRICT;
+    `
+  },
+  {
     version: 9,
     name: 'console: last sweep per app, sessions',
     sql: `

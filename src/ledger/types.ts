@@ -1,6 +1,7 @@
 // The durable delivery ledger. SQLite and PostgreSQL implement the same interface; the rest of
 // the service knows nothing of SQL.
 import type { KnackRecord } from '../clients/knack/types.js'
+import type { DeliveryFilter, DeliveryPage, LifecycleStore } from './lifecycle-types.js'
 
 export const DELIVERY_STATUSES = ['queued', 'sending', 'esb_accepted', 'sent', 'skipped', 'failed', 'dead'] as const
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number]
@@ -58,6 +59,9 @@ export type EnqueueMode =
   | 'once'
   /** resend: only a pending delivery of the same content is returned; otherwise a new one. */
   | 'resend'
+  /** replay of the delivery `replayOf`: one per source delivery, ever (a unique key), and a
+   *  pending delivery of the same content is returned instead. */
+  | { replayOf: number }
 
 export interface EnqueueResult {
   delivery: Delivery
@@ -92,13 +96,10 @@ export interface EsbGate {
   updatedAt: Date | null
 }
 
-export interface ListFilter {
-  app?: string | undefined
-  status?: DeliveryStatus | undefined
-  limit: number
-}
+/** GET /deliveries: every filter, newest first, a page at a time. */
+export type ListFilter = DeliveryFilter & DeliveryPage
 
-export interface Ledger {
+export interface Ledger extends LifecycleStore {
   /** Idempotent insert, atomic across processes: a 'created' result is on disk when it resolves. */
   enqueue(input: NewDelivery, mode: EnqueueMode, now: Date): Promise<EnqueueResult>
   /** Take up to `limit` due deliveries, at most one per (app, sr_number) and only the earliest
@@ -121,7 +122,6 @@ export interface Ledger {
   finish(id: number, update: FinishUpdate): Promise<boolean>
   get(id: number): Promise<Delivery | undefined>
   attempts(id: number): Promise<Attempt[]>
-  list(filter: ListFilter): Promise<Delivery[]>
   /** Put a failed/dead delivery back in the queue now; false when it is in another status. */
   requeue(id: number, now: Date): Promise<boolean>
   countByStatus(): Promise<Record<DeliveryStatus, number>>

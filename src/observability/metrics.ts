@@ -114,6 +114,27 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
           for (const status of DELIVERY_STATUSES) this.set({ status }, counts[status] ?? 0)
         }
       })
+      // The last prune, from the ledger (so on PostgreSQL whichever replica ran it).
+      new Gauge({
+        name: 'knack311_prune_last_run_timestamp_seconds',
+        help: 'When the last prune of sent/skipped deliveries finished (0 before the first)',
+        registers,
+        async collect() {
+          const last = await ledger.lastPrune()
+          this.set(last ? last.finishedAt.getTime() / 1000 : 0)
+        }
+      })
+      new Gauge({
+        name: 'knack311_prune_last_deleted',
+        help: 'Rows the last prune deleted, by table (deliveries, attempts)',
+        labelNames: ['table'],
+        registers,
+        async collect() {
+          const last = await ledger.lastPrune()
+          this.set({ table: 'deliveries' }, last?.deliveries ?? 0)
+          this.set({ table: 'attempts' }, last?.attempts ?? 0)
+        }
+      })
       new Gauge({
         name: 'knack311_oldest_undelivered_age_seconds',
         help: 'Age of the oldest delivery not yet sent, skipped or dead (0 when none)',

@@ -9,6 +9,7 @@ import type { Sweeper } from '../intake/sweep.js'
 import type { Ledger } from '../ledger/types.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { ReadinessReport } from '../observability/readiness.js'
+import type { Operations } from '../operations/operations.js'
 
 export interface RouteContext {
   config: Config
@@ -19,6 +20,8 @@ export interface RouteContext {
   metrics: Metrics
   events: Events
   clock: () => Date
+  /** Finding, retrying, replaying, pruning, resending, sweeping: each recorded under req.operator. */
+  ops: Operations
   wakeWorker: () => void
   /** Readiness checks beyond the database: app files and the client certificate. */
   readiness: () => Promise<ReadinessReport>

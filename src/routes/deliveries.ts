@@ -1,17 +1,30 @@
-// The ledger, read-only, plus retry of a failed or dead delivery.
+// The ledger: find deliveries (JSON pages or a CSV stream), one delivery with its history, and
+// retry of one failed or dead delivery. Filters are read by the operations layer, so the console
+// and the command line take exactly the same ones.
 import type { FastifyInstance } from 'fastify'
 import { DeliveryNotFound } from '../errors.js'
-import { retryDelivery } from '../intake/retry.js'
-import { DELIVERY_STATUSES, type DeliveryStatus } from '../ledger/types.js'
+import { DELIVERY_STATUSES } from '../ledger/types.js'
+import type { RawDeliveryQuery } from '../operations/input.js'
 import { requireOperator } from './auth.js'
 import type { RouteContext } from './context.js'
+import { deliveriesCsv } from './csv.js'
 import { attemptJson, deliveryJson } from './present.js'
 import { attemptSchema, clientErrors, deliverySchema, errorSchema, idParams } from './schemas.js'
+
+const filterProperties = {
+  app: { type: 'string', maxLength: 100 },
+  status: { type: 'string', enum: [...DELIVERY_STATUSES] },
+  sr: { type: 'string', maxLength: 64 },
+  record: { type: 'string', maxLength: 64 },
+  since: { type: 'string', maxLength: 64 },
+  until: { type: 'string', maxLength: 64 },
+  q: { type: 'string', maxLength: 200 }
+} as const
 
 export async function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
   const onRequest = requireOperator(ctx.config.operators)
 
-  app.get<{ Querystring: { app?: string; status?: DeliveryStatus; limit: number } }>(
+  app.get<{ Querystring: RawDeliveryQuery }>(
     '/deliveries',
     {
       onRequest,
@@ -19,18 +32,33 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
         querystring: {
           type: 'object',
           properties: {
-            app: { type: 'string', maxLength: 100 },
-            status: { type: 'string', enum: [...DELIVERY_STATUSES] },
-            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 }
+            ...filterProperties,
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            before: { type: 'integer', minimum: 1 }
           }
         },
         // No 404: the list is empty when nothing matches.
         response: { 200: { type: 'array', items: deliverySchema }, 400: errorSchema, 401: errorSchema }
       }
     },
-    async (req) => {
-      const rows = await ctx.ledger.list({ app: req.query.app, status: req.query.status, limit: req.query.limit })
-      return rows.map(deliveryJson)
+    async (req) => (await ctx.ops.find(ctx.ops.readQuery(req.query))).map(deliveryJson)
+  )
+
+  app.get<{ Querystring: RawDeliveryQuery }>(
+    '/deliveries.csv',
+    {
+      onRequest,
+      schema: {
+        querystring: { type: 'object', properties: { ...filterProperties, limit: { type: 'integer', minimum: 1 } } },
+        response: { 200: { type: 'string' }, 400: errorSchema, 401: errorSchema }
+      }
+    },
+    async (req, reply) => {
+      const { filter, limit } = ctx.ops.readExportQuery(req.query)
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="deliveries.csv"')
+        .send(deliveriesCsv(ctx.ops.stream(filter, { limit })))
     }
   )
 
@@ -64,7 +92,7 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
       }
     },
     async (req, reply) => {
-      const d = await retryDelivery({ ledger: ctx.ledger, clock: ctx.clock, wake: ctx.wakeWorker }, req.params.id)
+      const d = await ctx.ops.retry(req.params.id, req.operator)
       return reply.code(202).send({ delivery: d.id, status: d.status })
     }
   )

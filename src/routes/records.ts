@@ -29,7 +29,7 @@ export async function recordRoutes(app: FastifyInstance, ctx: RouteContext) {
     },
     async (req, reply) => {
       const waitMs = Math.min(parseDuration(req.query.wait ?? '30s'), 5 * 60_000)
-      const result = await ctx.intake.resend(appFrom(ctx.config, req), req.params.id)
+      const result = await ctx.ops.resend(appFrom(ctx.config, req), req.params.id, req.operator)
       if (result.status === 'ignored') throw new Error('resend is never ignored')
       const d = (await awaitDelivery(ctx.ledger, result.delivery.id, waitMs)) ?? result.delivery
       const delivery = deliveryJson(d)

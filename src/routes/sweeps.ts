@@ -36,7 +36,7 @@ export async function sweepRoutes(app: FastifyInstance, ctx: RouteContext) {
       }
     },
     async (req) => {
-      const result = await ctx.sweeper.sweep(appFrom(ctx.config, req), 'http')
+      const result = await ctx.ops.sweep(appFrom(ctx.config, req), req.operator, { trigger: 'http' })
       const answer = {
         app: result.app,
         found: result.found,

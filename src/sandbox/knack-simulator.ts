@@ -72,6 +72,8 @@ export interface KnackSimulator {
   addApp(spec: SimulatorAppSpec): void
   /** Add records (or replace those with the same id) in an object. */
   seed(appId: string, obj: string, records: KnackRecord[]): void
+  /** Delete a record, as someone in the Knack builder would; false when it was not there. */
+  remove(appId: string, obj: string, id: string): boolean
   getRecord(appId: string, obj: string, id: string): KnackRecord | undefined
   records(appId: string, obj: string): KnackRecord[]
   stats(): SimulatorStats
@@ -335,6 +337,10 @@ export async function startKnackSimulator(opts: KnackSimulatorOptions = {}): Pro
       const store = appOf(appId).objects.get(obj)
       if (!store) throw new Error(`simulator: app ${appId} has no object ${obj}`)
       for (const r of records) store.set(r.id, structuredClone(r))
+    },
+
+    remove(appId, obj, id) {
+      return appOf(appId).objects.get(obj)?.delete(id) ?? false
     },
 
     getRecord(appId, obj, id) {

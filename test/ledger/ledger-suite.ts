@@ -4,6 +4,7 @@
 import type { Test } from 'tap'
 import { DELIVERY_SOURCES, DELIVERY_STATUSES } from '../../src/ledger/types.js'
 import type { Delivery, FinishUpdate, Ledger, NewDelivery } from '../../src/ledger/types.js'
+import { lifecycleSuite } from './lifecycle-suite.js'
 
 export interface StoreHandle {
   ledger: Ledger
@@ -540,4 +541,7 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
     t.equal((await ledger.esbGate()).endpointFailures, 30)
     t.equal((await other.esbGate()).endpointFailures, 30)
   })
+
+  // Finding, bulk retry, replay, pruning and the actions log (issue 11).
+  lifecycleSuite(t, factory, opts)
 }

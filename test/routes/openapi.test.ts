@@ -9,11 +9,14 @@ import { parse } from 'yaml'
 import { consoleRoutes } from '../../src/console/plugin.js'
 import { createReadiness } from '../../src/observability/readiness.js'
 import type { RouteContext } from '../../src/routes/context.js'
+import { actionRoutes } from '../../src/routes/actions.js'
+import { bulkRetryRoutes } from '../../src/routes/bulk-retry.js'
 import { deliveryRoutes } from '../../src/routes/deliveries.js'
 import { installErrorHandler } from '../../src/routes/error-handler.js'
 import { healthRoutes } from '../../src/routes/health.js'
 import { OPENAPI_PATH, openapiRoutes } from '../../src/routes/openapi.js'
 import { recordRoutes } from '../../src/routes/records.js'
+import { replayRoutes } from '../../src/routes/replay.js'
 import { sweepRoutes } from '../../src/routes/sweeps.js'
 import { webhookRoutes } from '../../src/routes/webhooks.js'
 import { ignoredRoute, printedRoutes, specPath } from '../helpers/routes.js'
@@ -100,10 +103,13 @@ t.test('routes and spec agree, both ways, down to status codes', async (t) => {
     metrics: real.service.metrics,
     events: real.service.events,
     clock: () => new Date(),
+    ops: real.service.ops,
     wakeWorker: () => undefined,
     readiness: createReadiness({ config: stack.config, ledger: stack.deps!.ledger, clock: () => new Date(), esb: stack.deps!.esb, gate: real.service.gate })
   }
-  for (const plugin of [healthRoutes, webhookRoutes, recordRoutes, sweepRoutes, deliveryRoutes]) await probe.register(plugin, ctx)
+  for (const plugin of [healthRoutes, webhookRoutes, recordRoutes, sweepRoutes, deliveryRoutes, bulkRetryRoutes, replayRoutes, actionRoutes]) {
+    await probe.register(plugin, ctx)
+  }
   await probe.register(consoleRoutes, { ...ctx, prefix: '/console' })
   await probe.register(openapiRoutes)
   await probe.ready()
