@@ -2,7 +2,8 @@
 import type { AppConfig } from '../config/types.js'
 import type { Attempt, Delivery, DeliveryStatus } from '../ledger/types.js'
 import { planRecord } from '../message/preview.js'
-import { RETRYABLE, STATUS_MEANING, durationText, indentXml, prettyJson, sentence, shortText, timeView, type TimeView } from './format.js'
+import { RETRYABLE } from '../operations/retry.js'
+import { STATUS_MEANING, durationText, indentXml, prettyJson, sentence, shortText, timeView, type TimeView } from './format.js'
 import type { ConsolePaths } from './paths.js'
 
 export interface DeliveryRow {

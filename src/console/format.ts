@@ -72,9 +72,6 @@ export const STATUS_MEANING: Record<DeliveryStatus, string> = {
   dead: 'given up: needs a person'
 }
 
-/** Statuses a person can retry. */
-export const RETRYABLE: readonly DeliveryStatus[] = ['failed', 'dead']
-
 /** Record JSON for reading: indented, long text kept. */
 export function prettyJson(value: unknown): string {
   return JSON.stringify(value, null, 2)

@@ -12,6 +12,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { ConsoleSession } from '../ledger/types.js'
 import type { RouteContext } from '../routes/context.js'
 import { errorAnswer, type Detail } from '../routes/error-handler.js'
+import { actionsPage } from './pages/actions.js'
+import { bulkPages } from './pages/bulk.js'
 import { deliveryPages } from './pages/deliveries.js'
 import { loginPages } from './pages/login.js'
 import { overviewPage } from './pages/overview.js'
@@ -104,6 +106,8 @@ export async function consoleRoutes(app: FastifyInstance, ctx: RouteContext): Pr
   overviewPage(app, cx)
   deliveryPages(app, cx)
   previewPage(app, cx)
+  bulkPages(app, cx)
+  actionsPage(app, cx)
 }
 
 function redirectToLogin(cx: ConsoleContext, req: FastifyRequest, reply: FastifyReply, hadCookie: boolean) {

@@ -35,7 +35,10 @@ export type Render = <Page extends Frame>(req: FastifyRequest, reply: FastifyRep
 const MENU: Array<{ key: NavKey; label: string; path: string }> = [
   { key: 'overview', label: 'Overview', path: '' },
   { key: 'deliveries', label: 'Deliveries', path: '/deliveries' },
-  { key: 'preview', label: 'Preview', path: '/preview' }
+  { key: 'retry', label: 'Retry in bulk', path: '/retry' },
+  { key: 'replay', label: 'Replay', path: '/replay' },
+  { key: 'preview', label: 'Preview', path: '/preview' },
+  { key: 'actions', label: 'Actions', path: '/actions' }
 ]
 
 export function createRender(config: Config, paths: ConsolePaths, zone: string): Render {

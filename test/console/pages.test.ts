@@ -171,3 +171,120 @@ t.test("the overview shows the ESB's state: paused since when and why, then ok a
   t.match(back, /^ ok sending since /, 'ok again, since the resume')
   t.match(back, /last error: /, 'what the pause was about is still shown')
 })
+
+t.test('every filter, paging, bulk retry and replay (count, then confirm), the actions log', async (t) => {
+  const stack = await startStack({ env: { RETRY_SCHEDULE: '50ms', OPERATOR_TOKENS: 'ana:ana-pages-token-4242' } })
+  t.teardown(() => stack.close())
+  const c = new ConsoleClient(stack.app!)
+  await c.login('ana-pages-token-4242')
+  const idsOf = (html: string) => [...html.matchAll(/<a href="\/console\/deliveries\/(\d+)">/g)].map((m) => Number(m[1]))
+
+  // Six dead (two SRs, three activities each, names the app does not know) and three sent.
+  const dead = ['26-00000001', '26-00000002'].flatMap((sr) => [1, 2, 3].map((k) => activity({ srNumber: sr, atdActivityId: Number(sr.slice(-1)) * 10 + k, activityName: 'Paint The Moon' })))
+  const fine = [activity({ srNumber: '26-00000003' }), activity({ srNumber: '26-00000003' }), activity({ srNumber: '26-00000004' })]
+  stack.seed(dt, [...dead, ...fine])
+  const id: Record<string, number> = {}
+  for (const a of [...dead, ...fine]) id[a.id] = (await postWebhook(stack, dt, knackRecord(stack, dt, a.id))).json<{ delivery: number }>().delivery
+  for (const a of dead) await waitForStatus(stack, id[a.id] ?? 0, ['dead'])
+  for (const a of fine) await waitForStatus(stack, id[a.id] ?? 0, ['sent'])
+
+  await t.test('each filter of GET /deliveries, alone and together, gives the same rows as the JSON route', async (t) => {
+    const since = new Date(Date.now() - 3_600_000).toISOString()
+    const cases = [
+      `sr=26-00000002`,
+      `record=${dead[0]?.id}`,
+      `q=paint+the+moon`,
+      `since=${encodeURIComponent(since)}&until=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
+      `since=1h&status=dead&sr=26-00000001`,
+      `app=${dt}&status=sent`
+    ]
+    for (const q of cases) {
+      const page = await c.get(`/console/deliveries?${q}`)
+      t.equal(page.statusCode, 200, q)
+      const api = await stack.app!.inject({ method: 'GET', url: `/deliveries?${q}`, headers: { authorization: `Bearer ${stack.env.ADMIN_TOKEN}` } })
+      t.same(idsOf(page.body), api.json<Array<{ id: number }>>().map((d) => d.id), `${q}: the rows of GET /deliveries`)
+      t.ok(idsOf(page.body).length > 0, `${q}: some rows`)
+    }
+    t.same(idsOf((await c.get('/console/deliveries?sr=26-00000002')).body).length, 3)
+    const bad = await c.get('/console/deliveries?since=yesterday&until=tomorrow')
+    t.equal(bad.statusCode, 400, 'a bad time: 400, on the page')
+    t.match(readable(bad.body), /since "yesterday" is not a time/)
+    t.match(bad.body, /id="f-since" name="since" aria-invalid="true"/, 'the field is marked')
+    t.match(bad.body, /value="yesterday"/, 'what was typed stays in the form')
+  })
+
+  await t.test('paging: older and newest links walk every row once', async (t) => {
+    const seen: number[] = []
+    let url: string | undefined = '/console/deliveries?limit=4'
+    for (let pages = 0; url && pages < 10; pages++) {
+      const page = await c.get(url)
+      seen.push(...idsOf(page.body))
+      url = /<a href="([^"]+)" rel="next">Older/.exec(page.body)?.[1]?.replace(/&amp;/g, '&')
+      if (pages > 0) t.match(page.body, /← Newest/, 'a way back to the newest')
+    }
+    t.same(seen, [...new Set(seen)], 'no row twice')
+    t.equal(seen.length, 9, 'every row')
+    t.same(seen, [...seen].sort((a, b) => b - a), 'newest first throughout')
+  })
+
+  await t.test('bulk retry: the count first, then the confirmation queues them', async (t) => {
+    const form = await c.get('/console/retry')
+    t.equal(form.statusCode, 200)
+    t.notMatch(form.body, /Retry these/, 'no button before the count')
+    const counted = await c.get(`/console/retry?app=${dt}&status=dead&sr=26-00000001&count=1`)
+    t.match(readable(counted.body), /3 failed or dead deliveries match\./)
+    t.match(counted.body, /<input type="hidden" name="sr" value="26-00000001">/, 'the confirmation carries the filter')
+    t.equal((await stack.deps!.ledger.get(id[dead[0]?.id ?? ''] ?? 0))?.status, 'dead', 'counting changes nothing')
+    const done = await c.post('/console/retry', { app: dt, status: 'dead', sr: '26-00000001', expected: '3' })
+    t.equal(done.statusCode, 200)
+    t.match(readable(done.body), /Queued 3 of 3 matching deliveries again\./)
+    for (const a of dead.slice(0, 3)) await waitForStatus(stack, id[a.id] ?? 0, ['dead'])
+    t.equal((await stack.deps!.ledger.get(id[dead[3]?.id ?? ''] ?? 0))?.attempts, 1, "the other SR's were left alone")
+    const none = await c.get('/console/retry?status=failed&count=1')
+    t.match(readable(none.body), /No failed or dead delivery matches: nothing to retry/)
+    t.notMatch(none.body, /Retry these/)
+    const refused = await c.get('/console/retry?status=sent&count=1')
+    t.equal(refused.statusCode, 400, 'only failed or dead can be retried')
+    t.match(readable(refused.body), /status must be one of failed, dead/)
+  })
+
+  await t.test('replay: the count first, then the confirmation sends them again as Knack holds them now', async (t) => {
+    const before = stack.esbSim.received.length
+    const counted = await c.get(`/console/replay?app=${dt}&since=1h&sr=26-00000003&count=1`)
+    t.equal(counted.statusCode, 200)
+    t.match(readable(counted.body), /2 activities of data-tracker the ESB accepted from .* until .* for SR 26-00000003 would be read from Knack again and sent again\./)
+    t.equal(stack.esbSim.received.length, before, 'counting sends nothing')
+    const since = /name="since" value="([^"]+)"/.exec(counted.body.slice(counted.body.indexOf('method="post" action="/console/replay"')))?.[1]
+    t.match(since, /^\d{4}-\d\d-\d\dT/, 'the confirmation carries the window as it was counted, not "1h"')
+    const done = await c.post('/console/replay', { app: dt, since: since ?? '', until: new Date(Date.now() + 1000).toISOString(), sr: '26-00000003', expected: '2' })
+    t.equal(done.statusCode, 200)
+    t.match(readable(done.body), /Queued 2 of 2 activities to be sent again\./)
+    await stack.esbSim.waitForReceived(before + 2, 10_000)
+    const again = await c.post('/console/replay', { app: dt, since: since ?? '', sr: '26-00000003' })
+    t.match(readable(again.body), /Queued 0 of 2 activities .* 2 already replayed or waiting to be sent/, 'asked again: nothing new')
+    const missing = await c.get('/console/replay?since=1h&count=1')
+    t.equal(missing.statusCode, 400, 'no app chosen')
+    const late = await c.get(`/console/replay?app=${dt}&since=later&count=1`)
+    t.equal(late.statusCode, 400)
+    t.match(late.body, /id="r-since" name="since" aria-invalid="true"/)
+  })
+
+  await t.test('the actions log: what was done here, under the operator who did it', async (t) => {
+    await c.get(`/console/deliveries/${id[dead[3]?.id ?? '']}`)
+    await c.post(`/console/deliveries/${id[dead[3]?.id ?? '']}/retry`)
+    await c.get('/console')
+    await c.post(`/console/apps/${sm}/sweep`)
+    await c.post('/console/logout')
+    const admin = new ConsoleClient(stack.app!)
+    await admin.login(stack.env.ADMIN_TOKEN ?? '')
+    const page = await admin.get('/console/actions')
+    t.equal(page.statusCode, 200)
+    const rows = [...page.body.matchAll(/<tr id="action-\d+">([\s\S]*?)<\/tr>/g)].map((m) => readable(m[1] ?? '').trim())
+    const kinds = rows.map((r) => /^\S+ \S+ \S+ (\S+) (\S+)/.exec(r)?.slice(1, 3).join(' '))
+    t.same(kinds, ['admin login', 'ana logout', 'ana sweep', 'ana retry', 'ana replay', 'ana replay', 'ana bulk_retry', 'ana login'], 'newest first, each under its operator')
+    t.match(rows[3], /delivery: \d+ .*status: /, 'what the retry did')
+    t.match(rows[6], /sr: 26-00000001 .* matched: 3 · queued: 3/, 'what the bulk retry was asked and did')
+    const api = await stack.app!.inject({ method: 'GET', url: '/actions', headers: { authorization: `Bearer ${stack.env.ADMIN_TOKEN}` } })
+    t.same(api.json<Array<{ operator: string; kind: string }>>().map((a) => `${a.operator} ${a.kind}`), kinds, 'the same log as GET /actions')
+  })
+})

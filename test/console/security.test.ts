@@ -53,7 +53,9 @@ t.test('every console POST without a valid CSRF token: 403, nothing done', async
     'POST /console/logout': '/console/logout',
     'POST /console/deliveries/{id}/retry': `/console/deliveries/${deadId}/retry`,
     'POST /console/apps/{app}/records/{id}/resend': `/console/apps/${dt}/records/${bad.id}/resend`,
-    'POST /console/apps/{app}/sweep': `/console/apps/${dt}/sweep`
+    'POST /console/apps/{app}/sweep': `/console/apps/${dt}/sweep`,
+    'POST /console/retry': '/console/retry',
+    'POST /console/replay': '/console/replay'
   }
   const served = [...printedRoutes(app.printRoutes({ commonPrefix: false }))].filter((r) => r.startsWith('POST /console')).sort()
   t.same(served, Object.keys(forms).sort(), 'this test posts to every console form the service has')
@@ -73,14 +75,15 @@ t.test('every console POST without a valid CSRF token: 403, nothing done', async
   for (const [route, url] of Object.entries(forms)) {
     for (const [what, token] of wrong) {
       if (route === 'POST /console/login' && what.startsWith('the login form')) continue
-      const res = await c.post(url, { _csrf: token, token: ANA })
+      const res = await c.post(url, { _csrf: token, token: ANA, status: 'dead', app: dt, since: '1h' })
       t.equal(res.statusCode, 403, `${route} with ${what}: 403`)
       t.match(res.body, /nothing was done/, 'the page says so')
     }
   }
   t.equal((await stack.deps!.ledger.get(deadId))?.status, 'dead', 'not retried')
   t.same(await stack.deps!.ledger.lastSweeps(), [], 'not swept')
-  t.equal((await stack.deps!.ledger.list({ limit: 10 })).length, 1, 'not resent')
+  t.equal((await stack.deps!.ledger.list({ limit: 10 })).length, 1, 'not resent, not replayed')
+  t.same((await stack.app!.service.ops.actions.list({ limit: 10 })).map((a) => a.kind), ['login', 'login'], 'no action but the two logins')
   t.equal((await c.get('/console')).statusCode, 200, 'not logged out')
 
   // The same forms with the page's own token work: the refusals above were about the token.

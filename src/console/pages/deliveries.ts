@@ -2,11 +2,10 @@
 import type { FastifyInstance } from 'fastify'
 import { DeliveryNotFound } from '../../errors.js'
 import { awaitDelivery } from '../../intake/await-delivery.js'
-import { retryDelivery } from '../../intake/retry.js'
-import { DELIVERY_STATUSES, type DeliveryStatus } from '../../ledger/types.js'
 import { appFrom, requireKnownApp } from '../../routes/context.js'
-import { deliveryDetail, deliveryRow } from '../deliveries-view.js'
-import { STATUS_MEANING, displayZone } from '../format.js'
+import { deliveryDetail, deliveryRow, type DeliveryRow } from '../deliveries-view.js'
+import { filterProperties, filterQuery, invalidFields, retryFilter, statusOptions, typedFilter, type RawFilter } from '../filters.js'
+import { displayZone } from '../format.js'
 import type { ConsoleContext } from '../plugin.js'
 import { noticeFor } from '../render.js'
 import { answers, csrfField, deliveryIdParams } from '../schemas.js'
@@ -15,42 +14,59 @@ import { answers, csrfField, deliveryIdParams } from '../schemas.js'
 const ACTION_WAIT_MS = 10_000
 const PAGE_SIZE = 50
 
-interface ListQuery {
-  app?: string
-  status?: DeliveryStatus | ''
-  limit: number
-}
-
 export function deliveryPages(app: FastifyInstance, cx: ConsoleContext): void {
   const zone = displayZone(cx.config)
   const appNames = [...cx.config.apps.keys()]
 
-  app.get<{ Querystring: ListQuery }>(
+  app.get<{ Querystring: RawFilter & { limit?: string; before?: string } }>(
     '/deliveries',
     {
       schema: {
         querystring: {
           type: 'object',
-          properties: {
-            app: { type: 'string', maxLength: 100 },
-            status: { type: 'string', enum: ['', ...DELIVERY_STATUSES] },
-            limit: { type: 'integer', minimum: 1, maximum: 500, default: PAGE_SIZE }
-          }
+          properties: { ...filterProperties, limit: { type: 'string', maxLength: 10 }, before: { type: 'string', maxLength: 20 } }
         },
         response: answers(200, 303, 400)
       }
     },
     async (req, reply) => {
-      const filter = { app: req.query.app || undefined, status: req.query.status || undefined, limit: req.query.limit }
-      const rows = await cx.ledger.list(filter)
-      const now = cx.clock()
-      return cx.render(req, reply, 'deliveries', {
+      const typed = typedFilter(req.query)
+      const limitText = (req.query.limit ?? '').trim()
+      const page = {
         title: 'Deliveries',
-        nav: 'deliveries',
-        filter: { app: filter.app ?? '', status: filter.status ?? '', limit: filter.limit },
+        nav: 'deliveries' as const,
+        filter: typed,
+        limit: limitText === '' ? String(PAGE_SIZE) : limitText,
         apps: appNames,
-        statuses: DELIVERY_STATUSES.map((s) => ({ status: s, meaning: STATUS_MEANING[s] })),
-        rows: rows.map((d) => deliveryRow(d, cx.paths, now, zone))
+        statuses: statusOptions(),
+        anyStatus: 'any status',
+        zone,
+        problems: [] as Array<{ field?: string | undefined; message: string }>,
+        invalid: {} as Record<string, boolean>,
+        rows: [] as DeliveryRow[],
+        newerHref: null as string | null,
+        olderHref: null as string | null,
+        bulkHref: cx.paths.to(`/retry?${filterQuery(retryFilter(typed))}`)
+      }
+      let query
+      try {
+        query = cx.ops.readQuery({ ...typed, limit: limitText === '' ? PAGE_SIZE : limitText, before: req.query.before })
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'INVALID_INPUT') throw err
+        const problems = (err as { details?: typeof page.problems }).details ?? []
+        return cx.render(req, reply, 'deliveries', { ...page, problems, invalid: invalidFields(problems) }, 400)
+      }
+      // One more than the page: whether there is an older page to link to.
+      const rows = await cx.ops.find({ ...query, limit: query.limit + 1 })
+      const now = cx.clock()
+      const shown = rows.slice(0, query.limit)
+      const last = shown[shown.length - 1]
+      const limitParam: Record<string, string> = limitText === '' ? {} : { limit: limitText }
+      return cx.render(req, reply, 'deliveries', {
+        ...page,
+        rows: shown.map((d) => deliveryRow(d, cx.paths, now, zone)),
+        olderHref: rows.length > query.limit && last ? cx.paths.to(`/deliveries?${filterQuery(typed, { ...limitParam, before: String(last.id) })}`) : null,
+        newerHref: query.before !== undefined ? cx.paths.to(`/deliveries?${filterQuery(typed, limitParam)}`) : null
       })
     }
   )
@@ -76,8 +92,7 @@ export function deliveryPages(app: FastifyInstance, cx: ConsoleContext): void {
     '/deliveries/:id/retry',
     { schema: { params: deliveryIdParams, body: { type: 'object', properties: csrfField }, response: answers(303, 400, 403, 404, 409) } },
     async (req, reply) => {
-      const d = await retryDelivery({ ledger: cx.ledger, clock: cx.clock, wake: cx.wakeWorker }, req.params.id)
-      req.log.info({ operator: req.operator, delivery: d.id }, 'console retry')
+      const d = await cx.ops.retry(req.params.id, req.operator)
       await awaitDelivery(cx.ledger, d.id, ACTION_WAIT_MS)
       return reply.redirect(cx.paths.to(`/deliveries/${d.id}?notice=retried`), 303)
     }
@@ -98,9 +113,8 @@ export function deliveryPages(app: FastifyInstance, cx: ConsoleContext): void {
       }
     },
     async (req, reply) => {
-      const result = await cx.intake.resend(appFrom(cx.config, req), req.params.id)
+      const result = await cx.ops.resend(appFrom(cx.config, req), req.params.id, req.operator)
       if (result.status === 'ignored') throw new Error('resend is never ignored')
-      req.log.info({ operator: req.operator, delivery: result.delivery.id }, 'console resend')
       await awaitDelivery(cx.ledger, result.delivery.id, ACTION_WAIT_MS)
       return reply.redirect(cx.paths.to(`/deliveries/${result.delivery.id}?notice=resent`), 303)
     }

@@ -1,7 +1,8 @@
 // Log in with ADMIN_TOKEN or an OPERATOR_TOKENS token (compared in constant time, throttled per
 // client address), log out. A login starts a new session, never reuses one.
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { LoginThrottled } from '../../errors.js'
+import type { ActionEntry } from '../../operations/actions.js'
 import { operatorFor } from '../../routes/auth.js'
 import type { ConsoleContext } from '../plugin.js'
 import { safeNext } from '../paths.js'
@@ -57,7 +58,7 @@ export function loginPages(app: FastifyInstance, cx: ConsoleContext): void {
       await cx.sessions.end(req.cookies[SESSION_COOKIE])
       const token = await cx.sessions.start(operator)
       reply.setCookie(SESSION_COOKIE, token, { ...cookieFlags(cx.config, req, cx.paths.root), maxAge: SESSION_LIMITS.maxAgeMs / 1000 })
-      req.log.info({ operator: operator.name }, 'console login')
+      await recordQuietly(cx, req, { kind: 'login', operator: operator.name, request: { via: 'console', ip: req.ip }, result: { session: 'started' } })
       return reply.redirect(cx.paths.to(next ?? ''), 303)
     }
   )
@@ -68,8 +69,18 @@ export function loginPages(app: FastifyInstance, cx: ConsoleContext): void {
     async (req, reply) => {
       await cx.sessions.end(req.cookies[SESSION_COOKIE])
       reply.clearCookie(SESSION_COOKIE, { path: cx.paths.root })
-      req.log.info({ operator: req.operator }, 'console logout')
+      await recordQuietly(cx, req, { kind: 'logout', operator: req.operator, request: { via: 'console', ip: req.ip }, result: { session: 'ended' } })
       return reply.redirect(cx.paths.to('/login?notice=logged_out'), 303)
     }
   )
+}
+
+/** Logins and logouts go in the actions log; a failure to write one is logged, and never keeps
+ *  anyone in or out. */
+async function recordQuietly(cx: ConsoleContext, req: FastifyRequest, entry: ActionEntry): Promise<void> {
+  try {
+    await cx.ops.actions.record(entry)
+  } catch (err) {
+    req.log.error({ err, kind: entry.kind, operator: entry.operator }, 'could not record the console action')
+  }
 }

@@ -32,8 +32,8 @@ export function overviewPage(app: FastifyInstance, cx: ConsoleContext): void {
       }
     },
     async (req, reply) => {
-      // The sweeper records the result in the ledger; the overview shows it on the app's card.
-      await cx.sweeper.sweep(appFrom(cx.config, req), 'console')
+      // The sweeper keeps the result in the ledger; the overview shows it on the app's card.
+      await cx.ops.sweep(appFrom(cx.config, req), req.operator, { trigger: 'console' })
       return reply.redirect(cx.paths.to(`?notice=swept#app-${req.params.app}`), 303)
     }
   )
