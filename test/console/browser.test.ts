@@ -1,8 +1,9 @@
 // The console in a real headless Chromium (Debian's chromium, driven by playwright-core), against
 // the real service listening on 127.0.0.1 and the Knack and ESB simulators. It does what the staff
 // do: log in, see a dead delivery on the overview, filter to it, open it and read its reason,
-// fix the cause, press retry and see it sent, and log out. Each step saves a screenshot of the
-// page it checked in .tap/screenshots/. Without a browser the file reports itself skipped.
+// fix the cause, press retry and see it sent; retry the dead ones in bulk and replay a window,
+// each with its count and confirmation; log out and be refused. Each step saves a screenshot of
+// the page it checked in .tap/screenshots/. Without a browser the file reports itself skipped.
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { noBrowserReason, openBrowser } from '../helpers/browser.js'
@@ -14,7 +15,7 @@ const reason = noBrowserReason()
 if (reason) {
   t.plan(0, `console browser tests skipped: ${reason}`)
 } else {
-  t.test('the console in a browser: from a dead delivery to sent, then log out', async (t) => {
+  t.test('the console in a browser: a dead delivery to sent, bulk retry, replay, log out', async (t) => {
     const stack = await startStack({ env: { RETRY_SCHEDULE: '50ms', OPERATOR_TOKENS: 'ana:ana-browser-token-0042' } })
     t.teardown(() => stack.close())
     const app = stack.app!
@@ -23,13 +24,16 @@ if (reason) {
 
     const fine = [activity(), activity()]
     const stuck = activity({ srNumber: '26-00417731' })
-    stack.seed(dt, [...fine, stuck])
+    // Three more the ESB refuses (SR 26-00418115), for the bulk retry.
+    const batch = [1, 2, 3].map((k) => activity({ srNumber: '26-00418115', atdActivityId: 7000 + k }))
+    stack.seed(dt, [...fine, stuck, ...batch])
     // The ESB refuses this record (a SOAP fault about it) until the cause is fixed; the others go.
     stack.esbSim.faultWhen((v) => v.id === stuck.id, { code: 'env:Client', string: 'SR 26-00417731 is closed in CSR' })
     const ids: number[] = []
     for (const a of [...fine, stuck]) ids.push((await postWebhook(stack, dt, knackRecord(stack, dt, a.id))).json<{ delivery: number }>().delivery)
     const stuckId = ids[2] ?? 0
     await waitForStatus(stack, stuckId, ['dead'])
+    for (const a of fine) await waitForStatus(stack, ids[fine.indexOf(a)] ?? 0, ['sent'])
 
     const { page, screenshot } = await openBrowser(t)
 
@@ -95,6 +99,48 @@ if (reason) {
       t.equal(messages.length, 1, 'the ESB has the message now, once')
       t.equal(messages[0]?.values.sr_number, '26-00417731')
       await screenshot('console-delivery-sent')
+    })
+
+    await t.test('bulk retry of the dead deliveries: the count, then the confirmation', async (t) => {
+      stack.esbSim.faultWhen((v) => v.sr_number === '26-00418115', { code: 'env:Client', string: 'SR 26-00418115 is locked' })
+      const batchIds: number[] = []
+      for (const a of batch) batchIds.push((await postWebhook(stack, dt, knackRecord(stack, dt, a.id))).json<{ delivery: number }>().delivery)
+      for (const id of batchIds) await waitForStatus(stack, id, ['dead'])
+      stack.esbSim.faultWhen(undefined)
+
+      await page.getByRole('link', { name: 'Retry in bulk' }).click()
+      await page.getByLabel('Status').selectOption('dead')
+      await page.getByRole('button', { name: 'Count' }).click()
+      t.equal(await page.locator('#bulk-count').innerText(), '3 failed or dead deliveries match.', 'the count first')
+      t.same(batchIds.map(() => 'dead'), await Promise.all(batchIds.map(async (id) => (await stack.deps!.ledger.get(id))?.status)), 'counting changed nothing')
+      await screenshot('console-bulk-retry-count')
+      await page.getByRole('button', { name: 'Retry these 3' }).click()
+      t.equal(await page.locator('#bulk-result').innerText(), 'Queued 3 of 3 matching deliveries again.')
+      await screenshot('console-bulk-retry-done')
+      for (const id of batchIds) t.equal((await waitForStatus(stack, id, ['sent'])).status, 'sent', `delivery ${id} sent`)
+      const order = stack.esbSim.received.filter((m) => m.values.sr_number === '26-00418115').map((m) => m.values.id)
+      t.same(order, batch.map((a) => a.id), 'in their SR order, once each')
+    })
+
+    await t.test('replay a window: its count, then the confirmation', async (t) => {
+      const before = stack.esbSim.received.length
+      await page.getByRole('link', { name: 'Replay' }).click()
+      await page.getByLabel('App').selectOption(dt)
+      await page.getByLabel('Accepted since').fill('1h')
+      await page.getByLabel('Service request (optional)').fill('26-00418115')
+      await page.getByRole('button', { name: 'Count' }).click()
+      t.match(await page.locator('#replay-count').innerText(), /^3 activities of data-tracker the ESB accepted from .* for SR 26-00418115 would be read from Knack again and sent again\.$/)
+      t.equal(stack.esbSim.received.length, before, 'counting sent nothing')
+      await screenshot('console-replay-count')
+      await page.getByRole('button', { name: 'Replay these 3' }).click()
+      t.equal(await page.locator('#replay-result').innerText(), 'Queued 3 of 3 activities to be sent again.')
+      const again = await stack.esbSim.waitForReceived(before + 3, 15_000)
+      t.same(again.slice(before).map((m) => m.values.id), batch.map((a) => a.id), 'sent again, in their original order')
+      await screenshot('console-replay-done')
+      await page.getByRole('link', { name: 'Actions' }).click()
+      const latest = page.locator('table.list tbody tr').first()
+      t.match((await latest.textContent())?.replace(/\s+/g, ' '), /ana replay .*matched: 3 · queued: 3/, 'the actions log has it under ana')
+      await screenshot('console-actions')
     })
 
     await t.test('log out and be refused', async (t) => {
