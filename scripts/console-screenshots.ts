@@ -32,7 +32,7 @@ try {
 
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] })
   try {
-    const page = await browser.newPage({ viewport: { width: 1100, height: 860 } })
+    const page = await browser.newPage({ viewport: { width: 1100, height: 1120 } })
     await page.goto(`${base}/console/login`)
     await page.getByLabel('Token').fill(stack.env.ADMIN_TOKEN ?? '')
     await page.getByRole('button', { name: 'Log in' }).click()
