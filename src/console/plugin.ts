@@ -21,7 +21,7 @@ import { previewPage } from './pages/preview.js'
 import { displayZone } from './format.js'
 import { consolePaths, type ConsolePaths } from './paths.js'
 import { createRender, type Render } from './render.js'
-import { HELMET_OPTIONS } from './security.js'
+import { HELMET_OPTIONS, csrfUserInfo } from './security.js'
 import { createSessions, deriveKeys, SESSION_COOKIE, type Sessions } from './session.js'
 import { STYLESHEET_PATH, registerViews } from './views.js'
 
@@ -44,12 +44,6 @@ export interface ConsoleContext extends RouteContext {
 }
 
 export const CSRF_COOKIE = 'knack311_csrf'
-
-/** What a CSRF token is bound to: the session, or (the login form) no session. Never empty:
- *  @fastify/csrf refuses an empty one. */
-export function csrfUserInfo(req: FastifyRequest): string {
-  return req.consoleSession ? `session:${req.consoleSession.id}` : 'no-session'
-}
 
 export async function consoleRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const paths = consolePaths(ctx.config.publicUrl)
@@ -98,7 +92,7 @@ export async function consoleRoutes(app: FastifyInstance, ctx: RouteContext): Pr
   )
 
   const stylesheet = readFileSync(STYLESHEET_PATH, 'utf8')
-  app.get('/console.css', { config: { consolePublic: true }, schema: { hide: true, response: { 200: { type: 'string' } } } }, async (_req, reply) =>
+  app.get('/console.css', { config: { consolePublic: true }, schema: { response: { 200: { type: 'string' } } } }, async (_req, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet)
   )
 

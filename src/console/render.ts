@@ -3,8 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { Config } from '../config/types.js'
 import type { ConsolePaths } from './paths.js'
-import { csrfUserInfo } from './plugin.js'
-import { cookieFlags } from './security.js'
+import { cookieFlags, csrfUserInfo } from './security.js'
 
 export type NavKey = 'overview' | 'deliveries' | 'retry' | 'replay' | 'preview' | 'actions' | 'none'
 

@@ -9,9 +9,3 @@ export function answers(...codes: number[]): Record<number, typeof html | typeof
 }
 
 export const csrfField = { _csrf: { type: 'string', maxLength: 200 } } as const
-
-export const deliveryIdParams = {
-  type: 'object',
-  required: ['id'],
-  properties: { id: { type: 'integer', minimum: 1 } }
-} as const

@@ -40,3 +40,9 @@ export interface CookieFlags {
 export function cookieFlags(config: Config, req: FastifyRequest, path: string): CookieFlags {
   return { path, httpOnly: true, sameSite: 'strict', secure: servedOverHttps(config, req) }
 }
+
+/** What a CSRF token is bound to: the session, or (the login form) no session. Never empty:
+ *  @fastify/csrf refuses an empty one. */
+export function csrfUserInfo(req: FastifyRequest): string {
+  return req.consoleSession ? `session:${req.consoleSession.id}` : 'no-session'
+}

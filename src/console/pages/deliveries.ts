@@ -8,7 +8,8 @@ import { filterProperties, filterQuery, invalidFields, retryFilter, statusOption
 import { displayZone } from '../format.js'
 import type { ConsoleContext } from '../plugin.js'
 import { noticeFor } from '../render.js'
-import { answers, csrfField, deliveryIdParams } from '../schemas.js'
+import { idParams, recordParams } from '../../routes/schemas.js'
+import { answers, csrfField } from '../schemas.js'
 
 /** How long retry and resend wait for the outcome before showing the delivery as it is then. */
 const ACTION_WAIT_MS = 10_000
@@ -75,7 +76,7 @@ export function deliveryPages(app: FastifyInstance, cx: ConsoleContext): void {
     '/deliveries/:id',
     {
       schema: {
-        params: deliveryIdParams,
+        params: idParams,
         querystring: { type: 'object', properties: { notice: { type: 'string', maxLength: 40 } } },
         response: answers(200, 303, 400, 404)
       }
@@ -90,7 +91,7 @@ export function deliveryPages(app: FastifyInstance, cx: ConsoleContext): void {
 
   app.post<{ Params: { id: number } }>(
     '/deliveries/:id/retry',
-    { schema: { params: deliveryIdParams, body: { type: 'object', properties: csrfField }, response: answers(303, 400, 403, 404, 409) } },
+    { schema: { params: idParams, body: { type: 'object', properties: csrfField }, response: answers(303, 400, 403, 404, 409) } },
     async (req, reply) => {
       const d = await cx.ops.retry(req.params.id, req.operator)
       await awaitDelivery(cx.ledger, d.id, ACTION_WAIT_MS)
@@ -103,11 +104,7 @@ export function deliveryPages(app: FastifyInstance, cx: ConsoleContext): void {
     {
       onRequest: requireKnownApp(cx.config),
       schema: {
-        params: {
-          type: 'object',
-          required: ['app', 'id'],
-          properties: { app: { type: 'string', maxLength: 100 }, id: { type: 'string', minLength: 1, maxLength: 64 } }
-        },
+        params: recordParams,
         body: { type: 'object', properties: csrfField },
         response: answers(303, 400, 403, 404, 502)
       }

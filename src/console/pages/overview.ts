@@ -4,6 +4,7 @@ import { appFrom, requireKnownApp } from '../../routes/context.js'
 import { buildOverview } from '../overview.js'
 import type { ConsoleContext } from '../plugin.js'
 import { noticeFor } from '../render.js'
+import { appParams } from '../../routes/schemas.js'
 import { answers, csrfField } from '../schemas.js'
 
 export function overviewPage(app: FastifyInstance, cx: ConsoleContext): void {
@@ -26,7 +27,7 @@ export function overviewPage(app: FastifyInstance, cx: ConsoleContext): void {
     {
       onRequest: requireKnownApp(cx.config),
       schema: {
-        params: { type: 'object', required: ['app'], properties: { app: { type: 'string', maxLength: 100 } } },
+        params: appParams,
         body: { type: 'object', properties: csrfField },
         response: answers(303, 400, 403, 404, 502)
       }
