@@ -39,6 +39,8 @@ export interface StackOptions {
   /** false: build nothing but the simulators and the env (for tests that run child processes). */
   buildService?: boolean
   startWorker?: boolean
+  /** The service's clock (tests that move time, e.g. session expiry); the real one by default. */
+  clock?: () => Date
 }
 
 export interface Stack {
@@ -91,7 +93,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   if (opts.buildService !== false) {
     const logger = opts.logger ?? pino({ level: 'silent' })
     const made = await createDeps(config, logger, createMetrics({ defaultMetrics: false }), { esbCertPollMs: opts.esbCertPollMs })
-    deps = { ...made, startWorker: opts.startWorker }
+    deps = { ...made, startWorker: opts.startWorker, clock: opts.clock }
     app = await buildApp(config, deps)
     await app.ready()
   }
