@@ -19,6 +19,7 @@ import { createReadiness } from './observability/readiness.js'
 import { createOperations, type Operations } from './operations/operations.js'
 import { createRetention } from './operations/retention.js'
 import { createScheduler } from './worker/scheduler.js'
+import { consoleRoutes } from './console/plugin.js'
 import type { RouteContext } from './routes/context.js'
 import { actionRoutes } from './routes/actions.js'
 import { bulkRetryRoutes } from './routes/bulk-retry.js'
@@ -86,6 +87,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; naming the base type keeps FastifyInstance's default generics.
     loggerInstance: logger as FastifyBaseLogger,
+    // Off unless TRUST_PROXY names the City's proxy: X-Forwarded-* from anyone else is not believed.
+    trustProxy: config.trustProxy,
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true
   })
@@ -134,6 +137,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(bulkRetryRoutes, ctx)
   await app.register(replayRoutes, ctx)
   await app.register(actionRoutes, ctx)
+  await app.register(consoleRoutes, { ...ctx, prefix: '/console' })
 
   app.addHook('onReady', async () => {
     // A single-process SQLite store owns every lease: rows a crash left 'sending' resume now.

@@ -31,6 +31,12 @@ export const Unauthorized = createError<'UNAUTHORIZED', 401, [string]>('UNAUTHOR
 export const InvalidInput = createError<'INVALID_INPUT', 400, [string]>('INVALID_INPUT', '%s', 400)
 /** A replay asked over HTTP that would read more records from Knack than one request should wait for. */
 export const ReplayTooLarge = createError<'REPLAY_TOO_LARGE', 422, [string]>('REPLAY_TOO_LARGE', '%s', 422)
+/** The console's login form, asked too often from one address (@fastify/rate-limit). */
+export const LoginThrottled = createError<'LOGIN_THROTTLED', 429, [string]>(
+  'LOGIN_THROTTLED',
+  'Too many login attempts from this address: try again in %s',
+  429
+)
 
 /** Knack answered with an error, or could not be reached after the client's own retries. */
 export const KnackApiError = createError<'KNACK_API_ERROR', 502, [string]>('KNACK_API_ERROR', '%s', 502)

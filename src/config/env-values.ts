@@ -1,12 +1,18 @@
 // Parsers for the environment values that are more than a duration or a URL: the operator
-// token list, e-mail address lists and the digest's time of day. Each throws a plain Error whose
-// message reads after the variable's name, and never repeats a token.
+// token list, e-mail address lists, the digest's time of day and the trusted proxies. Each throws
+// a plain Error whose message reads after the variable's name, and never repeats a token.
+import { isIP } from 'node:net'
 
 /** One person allowed into the admin routes and the console. "admin" is ADMIN_TOKEN's holder. */
 export interface Operator {
   name: string
   token: string
 }
+
+/** Fastify's trustProxy: false (believe no X-Forwarded-* header), true (believe any: only when
+ *  nothing but the proxy can reach the service), or the proxies' addresses. (Fastify 5 refuses
+ *  a bare hop count: it cannot tell a proxy from a client claiming hops, so none is offered.) */
+export type TrustProxy = boolean | string[]
 
 export interface DigestAt {
   hour: number
@@ -57,4 +63,29 @@ export function parseDigestAt(text: string): DigestAt {
   const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(text.trim())
   if (m === null) throw new Error(`${JSON.stringify(text)} is not a time of day (HH:MM, 24-hour, e.g. 07:00)`)
   return { hour: Number(m[1]), minute: Number(m[2]) }
+}
+
+/** proxy-addr's names for address ranges, accepted beside addresses and CIDR blocks. */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/** `false` | `true` | `10.0.0.5,10.1.0.0/16,loopback`. */
+export function parseTrustProxy(text: string): TrustProxy {
+  const value = text.trim().toLowerCase()
+  if (value === 'false' || value === 'off') return false
+  if (value === 'true') return true
+  const items = value.split(',').map((item) => item.trim())
+  for (const item of items) {
+    if (!PROXY_RANGES.has(item) && !isAddressOrBlock(item)) {
+      throw new Error(`${JSON.stringify(item)} is not true, false, an IP address, a CIDR block, loopback, linklocal or uniquelocal`)
+    }
+  }
+  return items
+}
+
+function isAddressOrBlock(item: string): boolean {
+  const [address = '', bits, ...rest] = item.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  if (bits === undefined) return true
+  return /^[0-9]{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)
 }

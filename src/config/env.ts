@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { parseEnv } from 'node:util'
 import { ConfigInvalid } from '../errors.js'
 import { parseDuration, parseDurationList, parseSpan } from './duration.js'
-import { parseDigestAt, parseEmailList, parseOperatorTokens, type DigestAt, type Operator } from './env-values.js'
+import { parseDigestAt, parseEmailList, parseOperatorTokens, parseTrustProxy, type DigestAt, type Operator, type TrustProxy } from './env-values.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -36,6 +36,7 @@ const ENV_SCHEMA = {
     ADMIN_TOKEN: { type: 'string' },
     OPERATOR_TOKENS: { type: 'string' },
     PUBLIC_URL: { type: 'string' },
+    TRUST_PROXY: { type: 'string' },
     DATABASE_URL: {
       type: 'string',
       default: 'sqlite:data/knack311.sqlite',
@@ -117,6 +118,7 @@ interface RawEnv {
   ADMIN_TOKEN?: string
   OPERATOR_TOKENS?: string
   PUBLIC_URL?: string
+  TRUST_PROXY?: string
   DATABASE_URL: string
   RETRY_SCHEDULE: string
   KNACK_RATE_LIMIT: number
@@ -160,6 +162,8 @@ export interface EnvSettings {
   /** OPERATOR_TOKENS, parsed: named people besides "admin". */
   operators: Operator[]
   publicUrl?: string | undefined
+  /** Which proxies' X-Forwarded-* headers are believed (Fastify's trustProxy); false: none. */
+  trustProxy: TrustProxy
   databaseUrl: string
   retryScheduleMs: number[]
   knackRateLimit: number
@@ -245,6 +249,7 @@ export function readEnv(env: NodeJS.ProcessEnv, opts: ReadEnvOptions = {}): EnvS
   const sweepIntervalMs = check('SWEEP_INTERVAL', positive)
   const leaseMs = check('LEASE_DURATION', positive)
   const publicUrl = check('PUBLIC_URL', anyUrl)
+  const trustProxy = check('TRUST_PROXY', parseTrustProxy)
   const retention = check('RETENTION', (v) => (v.toLowerCase() === 'off' ? null : positiveSpan(v)))
   const alertSlackUrl = check('ALERT_SLACK_URL', (v) => secretUrl(v, ['https:', 'http:']))
   const alertTeamsUrl = check('ALERT_TEAMS_URL', (v) => secretUrl(v, ['https:', 'http:']))
@@ -303,6 +308,7 @@ export function readEnv(env: NodeJS.ProcessEnv, opts: ReadEnvOptions = {}): EnvS
     adminToken: raw.ADMIN_TOKEN,
     operators: operators ?? [],
     publicUrl,
+    trustProxy: trustProxy ?? false,
     databaseUrl: raw.DATABASE_URL,
     retryScheduleMs: retryScheduleMs ?? [],
     knackRateLimit: raw.KNACK_RATE_LIMIT,

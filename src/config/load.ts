@@ -34,6 +34,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions = {})
     adminToken: settings.adminToken ?? '',
     operators: [...(settings.adminToken ? [{ name: 'admin', token: settings.adminToken }] : []), ...settings.operators],
     publicUrl: settings.publicUrl?.replace(/\/+$/, ''),
+    trustProxy: settings.trustProxy,
     databaseUrl: settings.databaseUrl,
     retryScheduleMs: settings.retryScheduleMs,
     knackRateLimit: settings.knackRateLimit,

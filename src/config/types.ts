@@ -1,9 +1,9 @@
 // The validated configuration every part of the service receives. Built once at start-up by
 // loadConfig(); nothing reads process.env after that.
-import type { DigestAt, Operator } from './env-values.js'
+import type { DigestAt, Operator, TrustProxy } from './env-values.js'
 import type { EsbAuthMode } from './env.js'
 
-export type { DigestAt, Operator } from './env-values.js'
+export type { DigestAt, Operator, TrustProxy } from './env-values.js'
 export type { EsbAuthMode } from './env.js'
 
 /** Message variables an app file maps to Knack field ids (reference/apps.md). */
@@ -100,6 +100,9 @@ export interface Config {
   operators: Operator[]
   /** The service's external URL (no trailing slash), for links in alerts. */
   publicUrl?: string | undefined
+  /** Whose X-Forwarded-Proto/-For to believe (TRUST_PROXY): the console's Secure cookie and the
+   *  login rate limit's client address depend on it. */
+  trustProxy: TrustProxy
   databaseUrl: string
   /** Waits between delivery attempts, in ms; after the last, a delivery is dead. */
   retryScheduleMs: number[]

@@ -7,7 +7,7 @@ import type { Delivery, DeliveryStatus, Ledger } from '../ledger/types.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { Intake } from './intake.js'
 
-export type SweepTrigger = 'http' | 'schedule' | 'nightly' | 'cli'
+export type SweepTrigger = 'http' | 'console' | 'schedule' | 'nightly' | 'cli'
 
 export interface SweepSummary {
   app: string
@@ -60,6 +60,7 @@ export function createSweeper(deps: SweeperDeps): Sweeper {
       startedAt, finishedAt: startedAt, deliveryIds: []
     }
     log.info('sweep started')
+    let error: string | null = null
     try {
       for await (const record of deps.knack.readyRecords(app)) {
         result.found++
@@ -73,15 +74,37 @@ export function createSweeper(deps: SweeperDeps): Sweeper {
       }
       deps.metrics?.sweeps.inc({ app: app.name, trigger, result: 'ok' })
     } catch (err) {
+      error = (err as Error).message
       deps.metrics?.sweeps.inc({ app: app.name, trigger, result: 'error' })
       log.error({ err, found: result.found }, 'sweep stopped: Knack read failed')
       throw err
     } finally {
       result.finishedAt = new Date().toISOString()
+      await remember(result, trigger, error, log)
     }
     const { deliveryIds: _ids, ...summary } = result
     log.info(summary, 'sweep finished')
     return result
+  }
+
+  /** The console's "last sweep": kept in the ledger, so it also shows cron and other replicas' sweeps.
+   *  A failure to write it is logged, never the sweep's own failure. */
+  async function remember(result: Result, trigger: SweepTrigger, error: string | null, log: Logger): Promise<void> {
+    try {
+      await deps.ledger.recordSweep({
+        app: result.app,
+        trigger,
+        startedAt: new Date(result.startedAt),
+        finishedAt: new Date(result.finishedAt),
+        found: result.found,
+        queued: result.queued,
+        duplicates: result.duplicates,
+        invalid: result.invalid,
+        error
+      })
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'could not record the sweep for the console')
+    }
   }
 
   return {

@@ -7,7 +7,7 @@ import type { AlertStore } from './alert-types.js'
 import { createPostgresAlertStore } from './postgres-alerts.js'
 import { migratePostgres } from './postgres-migrations.js'
 import { createPostgresLifecycle } from './postgres-lifecycle.js'
-import { byDueThenActivity, dedupeKey, emptyCounts, replayKey, toAttempt, toDateOrNull, toDelivery, toEsbGate } from './rows.js'
+import { byDueThenActivity, dedupeKey, emptyCounts, replayKey, toAppSummaries, toAttempt, toDateOrNull, toDelivery, toEsbGate, toSession, toSweepRun } from './rows.js'
 import type { Row } from './rows.js'
 import { lateAttempt } from './late-attempt.js'
 import type {
@@ -24,9 +24,11 @@ import type {
   SrCursor
 } from './lifecycle-types.js'
 import type {
+  AppSummary,
   Attempt,
   AttemptRecord,
   ClaimScope,
+  ConsoleSession,
   Delivery,
   DeliveryStatus,
   EnqueueMode,
@@ -36,7 +38,9 @@ import type {
   FinishUpdate,
   Ledger,
   ListFilter,
-  NewDelivery
+  NewDelivery,
+  SessionLimits,
+  SweepRun
 } from './types.js'
 import { HAS_EARLIER_PENDING, PENDING, srBusy } from './sql.js'
 
@@ -352,6 +356,63 @@ class PostgresLedger implements Ledger {
 
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1')
+  }
+
+  async appSummaries(): Promise<AppSummary[]> {
+    const [counts, oldest] = await Promise.all([
+      this.pool.query<Row>('SELECT app, status, COUNT(*) AS n FROM deliveries GROUP BY app, status'),
+      this.pool.query<Row>(`SELECT app, MIN(created_at) AS at FROM deliveries WHERE status IN ${PENDING} GROUP BY app`)
+    ])
+    return toAppSummaries(counts.rows, oldest.rows)
+  }
+
+  async recordSweep(run: SweepRun): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO last_sweeps (app, trigger, started_at, finished_at, found, queued, duplicates, invalid, error)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (app) DO UPDATE SET trigger = excluded.trigger, started_at = excluded.started_at,
+         finished_at = excluded.finished_at, found = excluded.found, queued = excluded.queued,
+         duplicates = excluded.duplicates, invalid = excluded.invalid, error = excluded.error`,
+      [run.app, run.trigger, run.startedAt, run.finishedAt, run.found, run.queued, run.duplicates, run.invalid, run.error]
+    )
+  }
+
+  async lastSweeps(): Promise<SweepRun[]> {
+    const res = await this.pool.query<Row>('SELECT * FROM last_sweeps ORDER BY app')
+    return res.rows.map(toSweepRun)
+  }
+
+  async createSession(session: ConsoleSession, limits: SessionLimits): Promise<void> {
+    const now = session.createdAt.getTime()
+    await this.inTransaction(async (c) => {
+      await c.query('DELETE FROM console_sessions WHERE seen_at <= $1 OR created_at <= $2', [
+        new Date(now - limits.idleMs),
+        new Date(now - limits.maxAgeMs)
+      ])
+      await c.query(
+        'INSERT INTO console_sessions (id, operator, fingerprint, created_at, seen_at) VALUES ($1, $2, $3, $4, $5)',
+        [session.id, session.operator, session.fingerprint, session.createdAt, session.seenAt]
+      )
+    })
+  }
+
+  async session(id: string, now: Date, limits: SessionLimits): Promise<ConsoleSession | undefined> {
+    const at = now.getTime()
+    const res = await this.pool.query<Row>(
+      'SELECT * FROM console_sessions WHERE id = $1 AND seen_at > $2 AND created_at > $3',
+      [id, new Date(at - limits.idleMs), new Date(at - limits.maxAgeMs)]
+    )
+    if (!res.rows[0]) return undefined
+    const session = toSession(res.rows[0])
+    if (at - session.seenAt.getTime() > limits.touchAfterMs) {
+      await this.pool.query('UPDATE console_sessions SET seen_at = $2 WHERE id = $1 AND seen_at < $2', [id, now])
+      session.seenAt = now
+    }
+    return session
+  }
+
+  async deleteSession(id: string): Promise<void> {
+    await this.pool.query('DELETE FROM console_sessions WHERE id = $1', [id])
   }
 
   async esbGate(): Promise<EsbGate> {

@@ -180,6 +180,32 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX deliveries_final_updated ON deliveries (status, updated_at) WHERE status IN ('sent', 'skipped', 'dead');
     `
+  },
+  {
+    version: 9,
+    name: 'console: last sweep per app, sessions',
+    sql: `
+      CREATE TABLE last_sweeps (
+        app text PRIMARY KEY,
+        trigger text NOT NULL,
+        started_at timestamptz NOT NULL,
+        finished_at timestamptz NOT NULL,
+        found integer NOT NULL,
+        queued integer NOT NULL,
+        duplicates integer NOT NULL,
+        invalid integer NOT NULL,
+        error text
+      );
+      CREATE TABLE console_sessions (
+        id text PRIMARY KEY,
+        operator text NOT NULL,
+        fingerprint text NOT NULL,
+        created_at timestamptz NOT NULL,
+        seen_at timestamptz NOT NULL
+      );
+      CREATE INDEX console_sessions_seen ON console_sessions (seen_at);
+      CREATE INDEX console_sessions_created ON console_sessions (created_at);
+    `
   }
 ]
 

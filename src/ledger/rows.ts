@@ -3,7 +3,7 @@
 // parsed JSONB, so every value goes through a tolerant converter.
 import type { KnackRecord } from '../clients/knack/types.js'
 import { DELIVERY_STATUSES } from './types.js'
-import type { Attempt, Delivery, DeliverySource, DeliveryStatus, EsbGate, EsbGateState, EsbPauseCause, NewDelivery } from './types.js'
+import type { AppSummary, Attempt, ConsoleSession, Delivery, DeliverySource, DeliveryStatus, EsbGate, EsbGateState, EsbPauseCause, NewDelivery, SweepRun } from './types.js'
 import type { Action, PruneRun } from './lifecycle-types.js'
 
 export type Row = Record<string, unknown>
@@ -141,4 +141,41 @@ export function toPruneRun(row: Row): PruneRun {
     operator: toText(row.operator, 'operator'),
     error: toTextOrNull(row.error, 'error')
   }
+}
+
+export function toSweepRun(row: Row): SweepRun {
+  return {
+    app: toText(row.app, 'app'),
+    trigger: toText(row.trigger, 'trigger'),
+    startedAt: toDate(row.started_at, 'started_at'),
+    finishedAt: toDate(row.finished_at, 'finished_at'),
+    found: toNumber(row.found, 'found'),
+    queued: toNumber(row.queued, 'queued'),
+    duplicates: toNumber(row.duplicates, 'duplicates'),
+    invalid: toNumber(row.invalid, 'invalid'),
+    error: toTextOrNull(row.error, 'error')
+  }
+}
+
+export function toSession(row: Row): ConsoleSession {
+  return {
+    id: toText(row.id, 'id'),
+    operator: toText(row.operator, 'operator'),
+    fingerprint: toText(row.fingerprint, 'fingerprint'),
+    createdAt: toDate(row.created_at, 'created_at'),
+    seenAt: toDate(row.seen_at, 'seen_at')
+  }
+}
+
+/** (app, status, n) and (app, oldest) rows → one summary per app, apps in name order. */
+export function toAppSummaries(counts: Row[], oldest: Row[]): AppSummary[] {
+  const byApp = new Map<string, AppSummary>()
+  const entry = (app: string) => {
+    let s = byApp.get(app)
+    if (!s) byApp.set(app, (s = { app, counts: emptyCounts(), oldestPending: null }))
+    return s
+  }
+  for (const r of counts) entry(toText(r.app, 'app')).counts[toText(r.status, 'status') as DeliveryStatus] = toNumber(r.n, 'n')
+  for (const r of oldest) entry(toText(r.app, 'app')).oldestPending = toDateOrNull(r.at, 'created_at')
+  return [...byApp.values()].sort((a, b) => (a.app < b.app ? -1 : a.app > b.app ? 1 : 0))
 }

@@ -15,7 +15,7 @@ import { DeliveryNotFound } from '../errors.js'
 import type { AlertStore } from './alert-types.js'
 import { createSqliteAlertStore } from './sqlite-alerts.js'
 import { migrateSqlite } from './sqlite-migrations.js'
-import { byDueThenActivity, dedupeKey, emptyCounts, replayKey, toAttempt, toDateOrNull, toDelivery, toEsbGate } from './rows.js'
+import { byDueThenActivity, dedupeKey, emptyCounts, replayKey, toAppSummaries, toAttempt, toDateOrNull, toDelivery, toEsbGate, toSession, toSweepRun } from './rows.js'
 import type { Row } from './rows.js'
 import { adoptIncrementalVacuum, createSqliteLifecycle, prepareAutoVacuum } from './sqlite-lifecycle.js'
 import type {
@@ -33,9 +33,11 @@ import type {
 } from './lifecycle-types.js'
 import { lateAttempt } from './late-attempt.js'
 import type {
+  AppSummary,
   Attempt,
   AttemptRecord,
   ClaimScope,
+  ConsoleSession,
   Delivery,
   DeliveryStatus,
   EnqueueMode,
@@ -45,7 +47,9 @@ import type {
   FinishUpdate,
   Ledger,
   ListFilter,
-  NewDelivery
+  NewDelivery,
+  SessionLimits,
+  SweepRun
 } from './types.js'
 import { PENDING, srBusy } from './sql.js'
 
@@ -197,6 +201,20 @@ class SqliteLedger implements Ledger {
       oldestPending: p0(`SELECT MIN(created_at) AS at FROM deliveries WHERE status IN ${PENDING}`),
       nextDue: p0(NEXT_DUE),
       ping: p0(`SELECT 1 AS ok`),
+      summaryCounts: p0(`SELECT app, status, COUNT(*) AS n FROM deliveries GROUP BY app, status`),
+      summaryOldest: p0(`SELECT app, MIN(created_at) AS at FROM deliveries WHERE status IN ${PENDING} GROUP BY app`),
+      recordSweep: p(`INSERT INTO last_sweeps (app, trigger, started_at, finished_at, found, queued, duplicates, invalid, error)
+        VALUES (@app, @trigger, @startedAt, @finishedAt, @found, @queued, @duplicates, @invalid, @error)
+        ON CONFLICT (app) DO UPDATE SET trigger = excluded.trigger, started_at = excluded.started_at,
+          finished_at = excluded.finished_at, found = excluded.found, queued = excluded.queued,
+          duplicates = excluded.duplicates, invalid = excluded.invalid, error = excluded.error`),
+      lastSweeps: p0(`SELECT * FROM last_sweeps ORDER BY app`),
+      expireSessions: p(`DELETE FROM console_sessions WHERE seen_at <= @idleBefore OR created_at <= @ageBefore`),
+      insertSession: p(`INSERT INTO console_sessions (id, operator, fingerprint, created_at, seen_at)
+        VALUES (@id, @operator, @fingerprint, @createdAt, @seenAt)`),
+      liveSession: p(`SELECT * FROM console_sessions WHERE id = @id AND seen_at > @idleBefore AND created_at > @ageBefore`),
+      touchSession: p(`UPDATE console_sessions SET seen_at = @now WHERE id = @id AND seen_at < @now`),
+      deleteSession: p(`DELETE FROM console_sessions WHERE id = @id`),
       gate: p0(`SELECT * FROM esb_gate WHERE id = 1`),
       setGate: p(`UPDATE esb_gate SET state = @state, since = @since, cause = @cause, last_error = @lastError,
           endpoint_failures = @endpointFailures, record_failures = @recordFailures, probe_at = @probeAt, updated_at = @updatedAt
@@ -411,6 +429,60 @@ class SqliteLedger implements Ledger {
 
   async ping(): Promise<void> {
     this.s.ping.get()
+  }
+
+  async appSummaries(): Promise<AppSummary[]> {
+    return toAppSummaries(this.s.summaryCounts.all(), this.s.summaryOldest.all())
+  }
+
+  async recordSweep(run: SweepRun): Promise<void> {
+    await this.write(() =>
+      this.s.recordSweep.run({
+        app: run.app,
+        trigger: run.trigger,
+        startedAt: run.startedAt.getTime(),
+        finishedAt: run.finishedAt.getTime(),
+        found: run.found,
+        queued: run.queued,
+        duplicates: run.duplicates,
+        invalid: run.invalid,
+        error: run.error
+      })
+    )
+  }
+
+  async lastSweeps(): Promise<SweepRun[]> {
+    return this.s.lastSweeps.all().map(toSweepRun)
+  }
+
+  async createSession(session: ConsoleSession, limits: SessionLimits): Promise<void> {
+    const now = session.createdAt.getTime()
+    await this.write(() => {
+      this.s.expireSessions.run({ idleBefore: now - limits.idleMs, ageBefore: now - limits.maxAgeMs })
+      this.s.insertSession.run({
+        id: session.id,
+        operator: session.operator,
+        fingerprint: session.fingerprint,
+        createdAt: now,
+        seenAt: session.seenAt.getTime()
+      })
+    })
+  }
+
+  async session(id: string, now: Date, limits: SessionLimits): Promise<ConsoleSession | undefined> {
+    const at = now.getTime()
+    const row = this.s.liveSession.get({ id, idleBefore: at - limits.idleMs, ageBefore: at - limits.maxAgeMs })
+    if (!row) return undefined
+    const session = toSession(row)
+    if (at - session.seenAt.getTime() > limits.touchAfterMs) {
+      await this.write(() => this.s.touchSession.run({ id, now: at }))
+      session.seenAt = now
+    }
+    return session
+  }
+
+  async deleteSession(id: string): Promise<void> {
+    await this.write(() => this.s.deleteSession.run({ id }))
   }
 
   async esbGate(): Promise<EsbGate> {

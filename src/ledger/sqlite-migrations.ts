@@ -243,6 +243,35 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       -- The daily summary counts what reached a final status in a day.
       CREATE INDEX deliveries_final_updated ON deliveries (status, updated_at) WHERE status IN ('sent', 'skipped', 'dead');
     `
+  },
+  {
+    version: 9,
+    name: 'console: last sweep per app, sessions',
+    sql: `
+      -- One row per app, overwritten by each sweep: the overview's "last sweep and its result",
+      -- also for sweeps run by another replica or by knack311 sweep from cron.
+      CREATE TABLE last_sweeps (
+        app TEXT PRIMARY KEY,
+        trigger TEXT NOT NULL,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER NOT NULL,
+        found INTEGER NOT NULL,
+        queued INTEGER NOT NULL,
+        duplicates INTEGER NOT NULL,
+        invalid INTEGER NOT NULL,
+        error TEXT
+      ) STRICT;
+      -- Console logins. id is the sha256 of the cookie's token: the table alone opens no session.
+      CREATE TABLE console_sessions (
+        id TEXT PRIMARY KEY,
+        operator TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        seen_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX console_sessions_seen ON console_sessions (seen_at);
+      CREATE INDEX console_sessions_created ON console_sessions (created_at);
+    `
   }
 ]
 

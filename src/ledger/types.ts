@@ -140,6 +140,61 @@ export interface Ledger extends LifecycleStore {
   updateEsbGate(change: (current: EsbGate) => EsbGate | null): Promise<{ before: EsbGate; after: EsbGate }>
   ping(): Promise<void>
   close(): Promise<void>
+
+  // --- The console's overview and sessions (migration 9) ---
+  /** Per app that has deliveries: counts by status and the oldest pending delivery's createdAt. */
+  appSummaries(): Promise<AppSummary[]>
+  /** Remember how an app's latest sweep went (whatever started it: route, console, schedule, CLI). */
+  recordSweep(run: SweepRun): Promise<void>
+  /** The latest sweep of each app that has been swept. */
+  lastSweeps(): Promise<SweepRun[]>
+  /** Store a new console session; sessions past `limits` are deleted in the same write. */
+  createSession(session: ConsoleSession, limits: SessionLimits): Promise<void>
+  /** The live session with this id, or undefined (unknown, idle too long, or too old). Its seenAt
+   *  moves to `now` when it is more than `limits.touchAfterMs` behind. */
+  session(id: string, now: Date, limits: SessionLimits): Promise<ConsoleSession | undefined>
+  deleteSession(id: string): Promise<void>
+}
+
+export interface AppSummary {
+  app: string
+  counts: Record<DeliveryStatus, number>
+  /** createdAt of the oldest delivery still owed work (PENDING_STATUSES), or null. */
+  oldestPending: Date | null
+}
+
+export interface SweepRun {
+  app: string
+  /** What started it: http, console, schedule, nightly, cli. */
+  trigger: string
+  startedAt: Date
+  finishedAt: Date
+  found: number
+  queued: number
+  duplicates: number
+  invalid: number
+  /** Why the sweep stopped early (Knack could not be read), or null when it read every page. */
+  error: string | null
+}
+
+/** A console login. The cookie holds a random token; the store holds only its hash. */
+export interface ConsoleSession {
+  /** sha256 of the cookie's token, hex. */
+  id: string
+  operator: string
+  /** HMAC of the operator's token at login: a changed or removed token ends the session. */
+  fingerprint: string
+  createdAt: Date
+  seenAt: Date
+}
+
+export interface SessionLimits {
+  /** A session unused this long is over. */
+  idleMs: number
+  /** A session this old is over, however busy. */
+  maxAgeMs: number
+  /** seenAt is written at most this often (a page view is not a write each time). */
+  touchAfterMs: number
 }
 
 /** One step of an attempt as the worker saw it; the ledger adds the delivery id. */

@@ -5,6 +5,9 @@ export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers["x-webhook-token"]',
   'req.headers["x-knack-rest-api-key"]',
+  // The console's session and CSRF cookies.
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
   'headers.authorization',
   'headers["x-knack-rest-api-key"]',
   '*.apiKey',

@@ -3,7 +3,7 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import { isKnackFailure } from '../errors.js'
 
-interface Detail {
+export interface Detail {
   field?: string
   message: string
 }
@@ -18,23 +18,35 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_VALIDATION: 'bad_request'
 }
 
+export interface ErrorAnswer {
+  status: number
+  body: { error: string; message: string; details: Detail[] }
+}
+
+/** The answer for an error: its status and the contract's JSON body. The console renders the same
+ *  answer as a page. Logs what a person should look at (5xx), never shows internals. */
+export function errorAnswer(err: FastifyError & { details?: Detail[] }, req: FastifyRequest): ErrorAnswer {
+  const missing = missingRecord(err, req)
+  if (missing) return { status: 404, body: { error: 'record_not_found', message: missing, details: [] } }
+  const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500
+  if (status >= 500 && !err.code?.startsWith('KNACK_')) {
+    req.log.error({ err }, 'request failed')
+    return { status, body: { error: 'internal', message: 'Internal error', details: [] } }
+  }
+  const details: Detail[] = err.details ??
+    (err.validation ?? []).map((v) => ({
+      field: (v.instancePath || '/').replace(/^\//, '').replace(/\//g, '.') || String(v.params?.missingProperty ?? 'body'),
+      message: v.message ?? 'is invalid'
+    }))
+  const code = (err.code && FASTIFY_CODES[err.code]) ?? (err instanceof SyntaxError ? 'invalid_json' : (err.code ?? 'bad_request').toLowerCase())
+  if (status >= 500) req.log.warn({ err: err.message }, 'upstream failed')
+  return { status, body: { error: code, message: err.message, details } }
+}
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError & { details?: Detail[] }, req, reply) => {
-    const missing = missingRecord(err, req)
-    if (missing) return reply.code(404).send({ error: 'record_not_found', message: missing, details: [] })
-    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500
-    if (status >= 500 && !err.code?.startsWith('KNACK_')) {
-      req.log.error({ err }, 'request failed')
-      return reply.code(status).send({ error: 'internal', message: 'Internal error', details: [] })
-    }
-    const details: Detail[] = err.details ??
-      (err.validation ?? []).map((v) => ({
-        field: (v.instancePath || '/').replace(/^\//, '').replace(/\//g, '.') || String(v.params?.missingProperty ?? 'body'),
-        message: v.message ?? 'is invalid'
-      }))
-    const code = (err.code && FASTIFY_CODES[err.code]) ?? (err instanceof SyntaxError ? 'invalid_json' : (err.code ?? 'bad_request').toLowerCase())
-    if (status >= 500) req.log.warn({ err: err.message }, 'upstream failed')
-    return reply.code(status).send({ error: code, message: err.message, details })
+    const answer = errorAnswer(err, req)
+    return reply.code(answer.status).send(answer.body)
   })
   app.setNotFoundHandler((req, reply) => {
     reply.code(404).send({ error: 'not_found', message: `No route ${req.method} ${req.url.split('?')[0]}`, details: [] })

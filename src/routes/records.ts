@@ -3,8 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { parseDuration } from '../config/duration.js'
 import { RecordInvalid, withDetails } from '../errors.js'
 import { awaitDelivery } from '../intake/await-delivery.js'
-import { parseActivity } from '../message/activity.js'
-import { planMessage } from '../message/plan.js'
+import { planRecord } from '../message/preview.js'
 import { requireOperator } from './auth.js'
 import { appFrom, requireKnownApp, type RouteContext } from './context.js'
 import { deliveryJson } from './present.js'
@@ -48,12 +47,11 @@ export async function recordRoutes(app: FastifyInstance, ctx: RouteContext) {
     async (req, reply) => {
       const appConfig = appFrom(ctx.config, req)
       const record = await ctx.knack.readRecord(appConfig, req.params.id)
-      const parsed = parseActivity(appConfig, record)
-      if (!parsed.ok) {
-        const summary = parsed.problems.map((p) => `${p.field} ${p.message}`).join('; ')
-        throw Object.assign(withDetails(new RecordInvalid(`Record ${record.id} is not valid: ${summary}`), parsed.problems), { statusCode: 422 })
+      const plan = planRecord(appConfig, record, ctx.clock())
+      if (plan.kind === 'invalid') {
+        throw Object.assign(withDetails(new RecordInvalid(`Record ${record.id} is not valid: ${plan.summary}`), plan.problems), { statusCode: 422 })
       }
-      const plan = planMessage(appConfig, parsed.activity, ctx.clock())
+      if (plan.kind === 'unmapped') throw plan.error
       if (plan.kind === 'skip') {
         return reply.code(422).send({ error: 'not_sent', message: plan.reason, details: [] })
       }

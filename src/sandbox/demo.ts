@@ -57,6 +57,7 @@ export async function runSandbox(opts: SandboxOptions): Promise<number> {
       out(`sweep ${name}: found ${b.found}, queued ${b.queued}, duplicates ${b.duplicates}, outcomes ${JSON.stringify(b.outcomes)}`)
     }
     await report(stack, out)
+    if (!opts.serve) out(`To look around in the console (${base}/console) and try curl, run it with --serve: it prints the address and a token.`)
     if (opts.serve) {
       serveHelp(stack, base, out)
       await new Promise<void>((resolve) => {
@@ -122,6 +123,8 @@ async function report(stack: Stack, out: (line: string) => void) {
 function serveHelp(stack: Stack, base: string, out: (line: string) => void) {
   const admin = `-H 'Authorization: Bearer ${stack.env.ADMIN_TOKEN}'`
   const rec = stack.knackSim.records(stack.appConfig('data-tracker').credentials.appId, stack.appConfig('data-tracker').obj)[0]
+  out('')
+  out(`The console: open ${base}/console in a browser and log in with the token ${stack.env.ADMIN_TOKEN}`)
   out('')
   out('The sandbox keeps running (Ctrl-C to stop). Try:')
   out(`  curl -s ${base}/deliveries ${admin}`)

@@ -39,7 +39,9 @@ export interface StackOptions {
   /** false: build nothing but the simulators and the env (for tests that run child processes). */
   buildService?: boolean
   startWorker?: boolean
-  /** Parts to use instead of createDeps' (a clock, alert channels trusting a test CA, ...). */
+  /** The service's clock (tests that move time, e.g. session expiry); the real one by default. */
+  clock?: () => Date
+  /** Parts to use instead of createDeps' (alert channels trusting a test CA, alert options, ...). */
   deps?: Partial<AppDeps>
 }
 
@@ -94,7 +96,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const logger = opts.logger ?? pino({ level: 'silent' })
     const made = await createDeps(config, logger, createMetrics({ defaultMetrics: false }), { esbCertPollMs: opts.esbCertPollMs })
     if (opts.deps?.alertChannels) await made.alertChannels?.close()
-    deps = { ...made, ...opts.deps, startWorker: opts.startWorker }
+    deps = { ...made, clock: opts.clock, ...opts.deps, startWorker: opts.startWorker }
     app = await buildApp(config, deps)
     await app.ready()
   }

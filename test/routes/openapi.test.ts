@@ -6,6 +6,7 @@ import { compileErrors, validate } from '@readme/openapi-parser'
 import Fastify, { type RouteOptions } from 'fastify'
 import t from 'tap'
 import { parse } from 'yaml'
+import { consoleRoutes } from '../../src/console/plugin.js'
 import { createReadiness } from '../../src/observability/readiness.js'
 import type { RouteContext } from '../../src/routes/context.js'
 import { alertRoutes } from '../../src/routes/alerts.js'
@@ -19,6 +20,7 @@ import { recordRoutes } from '../../src/routes/records.js'
 import { replayRoutes } from '../../src/routes/replay.js'
 import { sweepRoutes } from '../../src/routes/sweeps.js'
 import { webhookRoutes } from '../../src/routes/webhooks.js'
+import { ignoredRoute, printedRoutes, specPath } from '../helpers/routes.js'
 import { startStack } from '../helpers/stack.js'
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'] as const
@@ -30,11 +32,6 @@ interface SpecDoc {
   openapi: string
   paths: Record<string, Partial<Record<(typeof METHODS)[number], { responses?: Record<string, unknown> }>>>
 }
-
-/** Routes the comparison leaves out: HEAD twins and the Swagger UI's static pages. */
-const ignored = (method: string, path: string) => method === 'HEAD' || path === '/docs' || path.startsWith('/docs/')
-
-const specPath = (fastifyPath: string) => fastifyPath.replace(/:(\w+)/g, '{$1}')
 
 function specTable(doc: SpecDoc): RouteTable {
   const table: RouteTable = new Map()
@@ -51,7 +48,7 @@ function routeTable(routes: RouteOptions[]): RouteTable {
   const table: RouteTable = new Map()
   for (const r of routes) {
     for (const method of [r.method].flat()) {
-      if (ignored(method, r.url)) continue
+      if (ignoredRoute(method, r.url)) continue
       const response = (r.schema?.response ?? {}) as Record<string, unknown>
       table.set(`${method} ${specPath(r.url)}`, new Set(Object.keys(response).map(String)))
     }
@@ -75,24 +72,6 @@ export function compareRoutes(service: RouteTable, spec: RouteTable): string[] {
   }
   for (const route of spec.keys()) if (!service.has(route)) problems.push(`${route}: in openapi.yaml but not served`)
   return problems.sort()
-}
-
-/** `METHOD /path` of every route of a built app, from printRoutes' tree (HEAD and /docs left out). */
-function printedRoutes(tree: string): Set<string> {
-  const found = new Set<string>()
-  const prefixes: string[] = []
-  for (const line of tree.split('\n')) {
-    const m = /^([│ ]*)[├└]── (.*?) \(([^)]*)\)$/.exec(line)
-    if (!m) continue
-    const depth = (m[1] ?? '').length / 4
-    const path = (prefixes[depth - 1] ?? '') + (m[2] ?? '')
-    prefixes[depth] = path
-    prefixes.length = depth + 1
-    for (const method of (m[3] ?? '').split(', ')) {
-      if (method !== '-' && !ignored(method, path)) found.add(`${method} ${specPath(path)}`)
-    }
-  }
-  return found
 }
 
 const text = readFileSync(OPENAPI_PATH, 'utf8')
@@ -133,6 +112,7 @@ t.test('routes and spec agree, both ways, down to status codes', async (t) => {
   for (const plugin of [healthRoutes, webhookRoutes, recordRoutes, sweepRoutes, deliveryRoutes, bulkRetryRoutes, replayRoutes, actionRoutes, alertRoutes]) {
     await probe.register(plugin, ctx)
   }
+  await probe.register(consoleRoutes, { ...ctx, prefix: '/console' })
   await probe.register(openapiRoutes)
   await probe.ready()
   const service = routeTable(routes)

@@ -13,6 +13,7 @@ t.test('the demo report: webhook, sweeps, what the ESB got, what Knack holds, wh
   const report = lines.join('\n')
   t.equal(code, 0, 'exit code 0')
   t.ok(lines.length < 60, `short: ${lines.length} lines`)
+  t.match(report, /^To look around in the console \(http:\/\/127\.0\.0\.1:\d+\/console\) and try curl, run it with --serve: it prints the address and a token\.$/m, 'the report points to the console')
 
   t.match(report, /^webhook data-tracker 5f1c0de0{16}1: HTTP 202 \{"delivery":1,"status":"queued"\}$/m, 'the webhook line')
   t.match(report, /^sweep data-tracker: found 8, queued 7, duplicates 1, outcomes \{.*"sent":6.*\}$/m, 'data-tracker sweep: the webhook record is a duplicate')
@@ -115,6 +116,26 @@ t.test('knack311 sandbox --serve with no environment: curl targets work, Ctrl-C 
   t.equal(((await deliveries.json()) as unknown[]).length, 12, 'the demo deliveries are there')
   t.equal((await fetch(`${base}/readyz`)).status, 200)
   t.equal((await fetch(`${base}/docs/`)).status, 200)
+
+  // The console's address and a token to log in with, printed; and they work.
+  const consoleLine = /^The console: open (http:\/\/127\.0\.0\.1:\d+\/console) in a browser and log in with the token (\S+)$/m.exec(stdout)
+  t.ok(consoleLine, 'the console line')
+  t.equal(consoleLine?.[1], `${base}/console`)
+  t.equal(consoleLine?.[2], token, 'the admin token')
+  const loginPage = await fetch(`${base}/console/login`)
+  const csrfCookie = (loginPage.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await loginPage.text())?.[1] ?? ''
+  const login = await fetch(`${base}/console/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: csrfCookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: csrf, token: consoleLine?.[2] ?? '' }).toString()
+  })
+  t.equal(login.status, 303, 'the printed token logs in')
+  const session = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? ''
+  const overview = await fetch(`${base}/console`, { headers: { cookie: `${csrfCookie}; ${session}` }, redirect: 'manual' })
+  t.equal(overview.status, 200)
+  t.match(await overview.text(), /1 dead delivery needs a person/, "the overview shows the demo's dead delivery")
 
   child.kill('SIGINT')
   t.equal(await exited, 0, 'Ctrl-C: exit 0')
