@@ -11,7 +11,8 @@ import { startStack } from '../src/sandbox/stack.js'
 const DOCS = fileURLToPath(new URL('../docs/', import.meta.url))
 const CHROMIUM = process.env.KNACK311_TEST_CHROMIUM ?? '/usr/bin/chromium'
 
-const stack = await startStack({ logger: pino({ level: 'warn' }), env: { RETRY_SCHEDULE: '50ms' } })
+// Dead deliveries gathered for a second, so the overview's alerts panel has the alert to show.
+const stack = await startStack({ logger: pino({ level: 'warn' }), env: { RETRY_SCHEDULE: '50ms', ALERT_GROUP_WINDOW: '1s' } })
 try {
   const day = sandboxDay()
   for (const [app, activities] of Object.entries(day)) stack.seed(app, activities)
@@ -25,6 +26,8 @@ try {
     const sweep = await service.service.sweeper.sweep(app, 'schedule')
     await service.service.sweeper.outcomes(sweep.deliveryIds, 30_000)
   }
+  const deadline = Date.now() + 30_000
+  while (!(await stack.deps?.ledger.alerts.recent(1))?.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
   await service.listen({ host: '127.0.0.1', port: 0 })
   const base = `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`
   const dead = (await stack.deps?.ledger.list({ status: 'dead', limit: 10 })) ?? []
@@ -37,7 +40,7 @@ try {
     await page.getByLabel('Token').fill(stack.env.ADMIN_TOKEN ?? '')
     await page.getByRole('button', { name: 'Log in' }).click()
     await page.waitForURL(`${base}/console`)
-    await page.screenshot({ path: `${DOCS}console-overview.png` })
+    await page.screenshot({ path: `${DOCS}console-overview.png`, fullPage: true })
     if (shown) {
       await page.goto(`${base}/console/deliveries/${shown.id}`)
       await page.setViewportSize({ width: 1100, height: 1240 })

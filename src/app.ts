@@ -2,6 +2,9 @@
 // sandbox and production differ only in the deps they pass.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { Logger } from 'pino'
+import { certificateInUse, type CertificateSource } from './alerts/certificate.js'
+import type { AlertChannels } from './alerts/channels/create.js'
+import { createAlertService, type AlertOptions, type AlertService } from './alerts/service.js'
 import type { EsbClient } from './clients/esb/types.js'
 import type { KnackClient } from './clients/knack/types.js'
 import type { Config } from './config/types.js'
@@ -23,6 +26,7 @@ import { bulkRetryRoutes } from './routes/bulk-retry.js'
 import { deliveryRoutes } from './routes/deliveries.js'
 import { installErrorHandler } from './routes/error-handler.js'
 import { healthRoutes } from './routes/health.js'
+import { alertRoutes } from './routes/alerts.js'
 import { openapiRoutes } from './routes/openapi.js'
 import { recordRoutes } from './routes/records.js'
 import { replayRoutes } from './routes/replay.js'
@@ -42,6 +46,11 @@ export interface AppDeps {
   events?: Events
   /** false: no background worker (tests that only look at intake). */
   startWorker?: boolean
+  /** Where alerts go (createAlertChannels); none when absent: alerts are still recorded. */
+  alertChannels?: AlertChannels
+  /** The ESB client certificate whose expiry is watched; the one the ESB client presents when absent. */
+  certificate?: CertificateSource
+  alertOptions?: Partial<AlertOptions>
   /** false: no prune at start-up nor daily (the CLI's one-shot commands). */
   startRetention?: boolean
 }
@@ -52,6 +61,7 @@ export interface Service {
   intake: Intake
   sweeper: Sweeper
   metrics: Metrics
+  alerts: AlertService
   /** What operators do to the ledger (find, retry, replay, prune, the actions log…). */
   ops: Operations
   /** Whether sending to the ESB is paused (shared through the ledger). */
@@ -92,15 +102,27 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const intake = createIntake({ ledger: deps.ledger, knack: deps.knack, clock, wake: worker.wake })
   const sweeper = createSweeper({ knack: deps.knack, intake, ledger: deps.ledger, whenIdle: worker.whenIdle, logger, metrics })
   const scheduler = createScheduler({ apps: config.apps, sweeper, intervalMs: config.sweepIntervalMs, logger })
+  const alerts = createAlertService({
+    config,
+    store: deps.ledger.alerts,
+    channels: deps.alertChannels ?? { list: [], close: async () => undefined },
+    events,
+    clock,
+    logger,
+    registry: metrics.registry,
+    certificate: deps.certificate ?? certificateInUse(deps.esb),
+    options: deps.alertOptions,
+    ownsAllLeases: config.databaseUrl.startsWith('sqlite:')
+  })
   const ops = createOperations({
     apps: config.apps, retentionMs: config.retentionMs, ledger: deps.ledger, knack: deps.knack, intake, sweeper, clock, logger, wake: worker.wake
   })
   const retention = createRetention({ pruner: ops, retentionMs: config.retentionMs, logger })
-  app.decorate('service', { events, worker, intake, sweeper, metrics, gate, ops })
+  app.decorate('service', { events, worker, intake, sweeper, metrics, alerts, gate, ops })
   app.decorateRequest('operator', '')
 
   const ctx: RouteContext = {
-    config, ledger: deps.ledger, knack: deps.knack, intake, sweeper, metrics, events, clock, ops,
+    config, ledger: deps.ledger, knack: deps.knack, intake, sweeper, metrics, events, alerts, clock, ops,
     wakeWorker: worker.wake,
     readiness: createReadiness({ config, ledger: deps.ledger, clock, metrics, esb: deps.esb, gate })
   }
@@ -111,6 +133,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   await app.register(recordRoutes, ctx)
   await app.register(sweepRoutes, ctx)
   await app.register(deliveryRoutes, ctx)
+  await app.register(alertRoutes, ctx)
   await app.register(bulkRetryRoutes, ctx)
   await app.register(replayRoutes, ctx)
   await app.register(actionRoutes, ctx)
@@ -124,6 +147,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     }
     if (deps.startWorker !== false) worker.start()
     scheduler.start()
+    alerts.start()
     // In the background: a first prune of a big ledger must not hold up start-up.
     if (deps.startRetention !== false) retention.start()
   })
@@ -131,6 +155,8 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
     await retention.stop()
     await scheduler.stop()
     await worker.stop(SHUTDOWN_GRACE_MS)
+    // After the worker: what it announced while stopping is written (and, briefly, sent).
+    await alerts.stop(ALERTS_GRACE_MS)
     await Promise.allSettled([deps.knack.close(), deps.esb.close()])
     await deps.ledger.close()
   })
@@ -139,3 +165,5 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
 
 /** In-flight deliveries get this long to finish on shutdown; leases cover the rest. */
 const SHUTDOWN_GRACE_MS = 10_000
+/** Alerts being written or sent get this long; the outbox keeps the rest for the next start. */
+const ALERTS_GRACE_MS = 5000

@@ -1,6 +1,7 @@
 // knack311 serve | sweep <app> | preview <app> <record-id> | check <app> | replay <app> | prune |
-// export | sandbox [--serve] [--esb flaky]. Output meant for people goes to stdout; logs and progress to stderr.
+// export | alert-test | sandbox [--serve] [--esb flaky]. Output meant for people goes to stdout; logs and progress to stderr.
 import { parseArgs } from 'node:util'
+import { alertTestCommand } from './cli/alert-test-command.js'
 import {
   appNamed,
   buildOneShot,
@@ -31,6 +32,7 @@ const USAGE = `usage:
                                        delete sent/skipped deliveries older than that (default RETENTION)
   knack311 export [--app --status --sr --record --since --until --q --limit] > deliveries.csv
                                        the deliveries as CSV on stdout
+  knack311 alert-test                  send a test alert to every configured channel, exit 0 when all took it
   knack311 sandbox [--serve] [--esb flaky]
                                        run everything locally against simulators (no credentials);
                                        --esb flaky: the ESB behaves like today's gateway (404s, time-outs)
@@ -132,6 +134,8 @@ async function main(argv: string[]): Promise<number> {
       return previewCommand(rest[0], rest[1])
     case 'check':
       return checkCommand(rest[0])
+    case 'alert-test':
+      return alertTestCommand()
     case 'replay':
       return replayCommand(rest[0], { since: values.since, until: values.until, sr: values.sr, dryRun: values['dry-run'], timeoutMs: parseDuration(values.timeout) })
     case 'prune':

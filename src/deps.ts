@@ -1,6 +1,7 @@
 // The real outbound parts for a Config: the ledger, the Knack client, the ESB client, each wired
 // to the metrics. server.ts and the CLI use this; tests and the sandbox may build their own.
 import type { Logger } from 'pino'
+import { createAlertChannels } from './alerts/channels/create.js'
 import { createEsbClient } from './clients/esb/esb-client.js'
 import { createKnackClient } from './clients/knack/client.js'
 import type { Config } from './config/types.js'
@@ -46,5 +47,5 @@ export async function createDeps(config: Config, logger: Logger, metrics: Metric
     events,
     observe: { request: (status, seconds) => metrics.esbRequests.observe({ status: String(status) }, seconds) }
   })
-  return { ledger, knack, esb, logger, metrics, events }
+  return { ledger, knack, esb, logger, metrics, events, alertChannels: createAlertChannels(config.alerts) }
 }

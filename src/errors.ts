@@ -54,3 +54,18 @@ export function knackError(message: string, failure: KnackFailure): Error & Knac
 export function isKnackFailure(err: unknown): err is Error & KnackFailure & { code: 'KNACK_API_ERROR' } {
   return err instanceof Error && (err as { code?: string }).code === 'KNACK_API_ERROR'
 }
+
+/** An alert channel (Slack, Teams, the JSON webhook, e-mail) did not take an alert. */
+export const AlertChannelFailed = createError<'ALERT_CHANNEL_FAILED', 502, [string]>('ALERT_CHANNEL_FAILED', '%s', 502)
+export interface ChannelFailure {
+  /** false: the channel refused this payload (retrying the same one will not help). */
+  retryable: boolean
+  /** The channel asked to wait this long (Retry-After). */
+  retryAfterMs?: number | undefined
+}
+export function channelFailure(message: string, failure: ChannelFailure): Error & ChannelFailure {
+  return Object.assign(new AlertChannelFailed(message), failure)
+}
+export function isChannelFailure(err: unknown): err is Error & ChannelFailure & { code: 'ALERT_CHANNEL_FAILED' } {
+  return err instanceof Error && (err as { code?: string }).code === 'ALERT_CHANNEL_FAILED'
+}

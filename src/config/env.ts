@@ -53,6 +53,7 @@ const ENV_SCHEMA = {
     ALERT_EMAIL_FROM: { type: 'string' },
     ALERT_EMAIL_TO: { type: 'string' },
     ALERT_STUCK_AFTER: { type: 'string', default: '1h' },
+    ALERT_GROUP_WINDOW: { type: 'string', default: '2m' },
     DIGEST_AT: { type: 'string' },
     PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 3000 },
     HOST: { type: 'string', default: '0.0.0.0' },
@@ -130,6 +131,7 @@ interface RawEnv {
   ALERT_EMAIL_FROM?: string
   ALERT_EMAIL_TO?: string
   ALERT_STUCK_AFTER: string
+  ALERT_GROUP_WINDOW: string
   DIGEST_AT?: string
   PORT: number
   HOST: string
@@ -175,6 +177,8 @@ export interface EnvSettings {
   alertEmailFrom?: string | undefined
   alertEmailTo: string[]
   alertStuckAfterMs: number
+  /** Dead deliveries are gathered this long into one alert. */
+  alertGroupWindowMs: number
   digestAt?: DigestAt | undefined
   port: number
   host: string
@@ -258,6 +262,7 @@ export function readEnv(env: NodeJS.ProcessEnv, opts: ReadEnvOptions = {}): EnvS
   })
   const alertEmailTo = check('ALERT_EMAIL_TO', parseEmailList)
   const alertStuckAfterMs = check('ALERT_STUCK_AFTER', positiveSpan)
+  const alertGroupWindowMs = check('ALERT_GROUP_WINDOW', positive)
   const digestAt = check('DIGEST_AT', parseDigestAt)
   const operators = check('OPERATOR_TOKENS', (v) => parseOperatorTokens(v, vars.ADMIN_TOKEN))
 
@@ -316,6 +321,7 @@ export function readEnv(env: NodeJS.ProcessEnv, opts: ReadEnvOptions = {}): EnvS
     alertEmailFrom,
     alertEmailTo: alertEmailTo ?? [],
     alertStuckAfterMs: alertStuckAfterMs ?? 0,
+    alertGroupWindowMs: alertGroupWindowMs ?? 0,
     digestAt,
     port: raw.PORT,
     host: raw.HOST,

@@ -49,6 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions = {})
           ? { smtpUrl: settings.smtpUrl, from: settings.alertEmailFrom, to: settings.alertEmailTo }
           : undefined,
       stuckAfterMs: settings.alertStuckAfterMs,
+      groupWindowMs: settings.alertGroupWindowMs,
       digestAt: settings.digestAt
     },
     leaseMs: settings.leaseMs,

@@ -83,6 +83,8 @@ export interface AlertConfig {
   email?: { smtpUrl: string; from: string; to: string[] } | undefined
   /** The oldest undelivered delivery older than this is "stuck". */
   stuckAfterMs: number
+  /** Deliveries going dead within this long of the first make one alert (ALERT_GROUP_WINDOW). */
+  groupWindowMs: number
   /** A daily summary at this time of day in the first app's timezone. */
   digestAt?: DigestAt | undefined
 }

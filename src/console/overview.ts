@@ -3,6 +3,7 @@
 // from the same places as /readyz and /metrics: the ledger, the readiness checks, the gauges.
 import { DELIVERY_STATUSES, PENDING_STATUSES, type DeliveryStatus } from '../ledger/types.js'
 import type { Check } from '../observability/readiness.js'
+import { alertsUnreadable, alertsView, RECENT_ALERTS, type AlertsView } from './alerts-view.js'
 import { STATUS_MEANING, displayZone, timeView, type TimeView } from './format.js'
 import type { ConsoleContext } from './plugin.js'
 
@@ -74,6 +75,8 @@ export interface Overview {
   apps: AppCard[]
   esb: EsbView
   certificate: CertificateView
+  /** Failing alert channels and the newest alerts. */
+  alerts: AlertsView
   /** The zone times are shown in (the first app's). */
   zone: string
 }
@@ -81,11 +84,13 @@ export interface Overview {
 export async function buildOverview(cx: ConsoleContext): Promise<Overview> {
   const now = cx.clock()
   const zone = displayZone(cx.config)
-  const [summaries, sweeps, readiness, plan] = await Promise.all([
+  const [summaries, sweeps, readiness, plan, alerts] = await Promise.all([
     cx.ledger.appSummaries(),
     cx.ledger.lastSweeps(),
     cx.readiness(),
-    cx.metrics.knackPlanRemaining.get()
+    cx.metrics.knackPlanRemaining.get(),
+    // The page still shows everything else when the outbox cannot be read.
+    cx.alerts.overview(RECENT_ALERTS).then((o) => alertsView(o, now, zone), alertsUnreadable)
   ])
   const callsLeft = new Map(plan.values.map((v) => [String(v.labels.app_id), v.value]))
 
@@ -126,6 +131,7 @@ export async function buildOverview(cx: ConsoleContext): Promise<Overview> {
     apps,
     esb: esbView(readiness.checks.esb, now, zone),
     certificate: certificateView(readiness.checks.certificate, now, zone),
+    alerts,
     zone
   }
 }

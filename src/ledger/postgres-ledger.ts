@@ -3,6 +3,8 @@
 import pg from 'pg'
 import type { Logger } from 'pino'
 import { DeliveryNotFound } from '../errors.js'
+import type { AlertStore } from './alert-types.js'
+import { createPostgresAlertStore } from './postgres-alerts.js'
 import { migratePostgres } from './postgres-migrations.js'
 import { createPostgresLifecycle } from './postgres-lifecycle.js'
 import { byDueThenActivity, dedupeKey, emptyCounts, replayKey, toAppSummaries, toAttempt, toDateOrNull, toDelivery, toEsbGate, toSession, toSweepRun } from './rows.js'
@@ -139,10 +141,12 @@ export async function openPostgresLedger(opts: PostgresLedgerOptions): Promise<L
 }
 
 class PostgresLedger implements Ledger {
+  readonly alerts: AlertStore
   private closed = false
   private readonly life: LifecycleStore
 
   constructor(private readonly pool: pg.Pool) {
+    this.alerts = createPostgresAlertStore(pool)
     this.life = createPostgresLifecycle(pool)
   }
 

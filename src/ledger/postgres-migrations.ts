@@ -136,6 +136,52 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     `
   },
   {
+    version: 8,
+    name: 'alerts outbox',
+    sql: `
+      CREATE TABLE alerts (
+        id bigserial PRIMARY KEY,
+        kind text NOT NULL,
+        dedupe_key text NOT NULL UNIQUE,
+        payload jsonb NOT NULL,
+        created_at timestamptz NOT NULL
+      );
+      CREATE INDEX alerts_kind_created ON alerts (kind, created_at);
+      CREATE TABLE alert_sends (
+        alert_id bigint NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+        channel text NOT NULL,
+        status text NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'expired')),
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz NOT NULL,
+        lease_owner text,
+        lease_until timestamptz,
+        last_error text,
+        last_attempt_at timestamptz,
+        sent_at timestamptz,
+        PRIMARY KEY (alert_id, channel)
+      );
+      CREATE INDEX alert_sends_pending ON alert_sends (channel, alert_id) WHERE status = 'pending';
+      CREATE INDEX alert_sends_channel ON alert_sends (channel, status, alert_id);
+      CREATE TABLE alert_group_items (
+        id bigserial PRIMARY KEY,
+        grp text NOT NULL,
+        dedupe_key text NOT NULL UNIQUE,
+        item jsonb NOT NULL,
+        ref text,
+        created_at timestamptz NOT NULL,
+        alert_id bigint REFERENCES alerts (id) ON DELETE CASCADE
+      );
+      CREATE INDEX alert_group_items_waiting ON alert_group_items (grp, id) WHERE alert_id IS NULL;
+      CREATE INDEX alert_group_items_ref ON alert_group_items (grp, ref, created_at);
+      CREATE TABLE alert_episodes (
+        name text PRIMARY KEY,
+        started_at timestamptz NOT NULL,
+        detail jsonb NOT NULL
+      );
+      CREATE INDEX deliveries_final_updated ON deliveries (status, updated_at) WHERE status IN ('sent', 'skipped', 'dead');
+    `
+  },
+  {
     version: 9,
     name: 'console: last sweep per app, sessions',
     sql: `

@@ -12,6 +12,8 @@ import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import type { Logger } from 'pino'
 import { DeliveryNotFound } from '../errors.js'
+import type { AlertStore } from './alert-types.js'
+import { createSqliteAlertStore } from './sqlite-alerts.js'
 import { migrateSqlite } from './sqlite-migrations.js'
 import { byDueThenActivity, dedupeKey, emptyCounts, replayKey, toAppSummaries, toAttempt, toDateOrNull, toDelivery, toEsbGate, toSession, toSweepRun } from './rows.js'
 import type { Row } from './rows.js'
@@ -142,6 +144,7 @@ interface PendingWrite {
 type WriteOutcome = { ok: true; value: unknown } | { ok: false; error: unknown }
 
 class SqliteLedger implements Ledger {
+  readonly alerts: AlertStore
   private readonly s
   private readonly enqueueTx
   private readonly claimTx
@@ -258,6 +261,7 @@ class SqliteLedger implements Ledger {
         }
       })
     )
+    this.alerts = createSqliteAlertStore(db, (run) => this.write(run))
     this.life = createSqliteLifecycle(db, (run) => this.write(run))
   }
 

@@ -191,6 +191,60 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     `
   },
   {
+    version: 8,
+    name: 'alerts outbox',
+    // Alerts are written before they are sent and marked sent per channel (alert_sends); the
+    // unique dedupe_key makes "at most once per event" hold across processes and restarts.
+    sql: `
+      CREATE TABLE alerts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        dedupe_key TEXT NOT NULL UNIQUE,
+        payload TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX alerts_kind_created ON alerts (kind, created_at);
+      CREATE TABLE alert_sends (
+        alert_id INTEGER NOT NULL REFERENCES alerts (id) ON DELETE CASCADE,
+        channel TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'expired')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        lease_owner TEXT,
+        lease_until INTEGER,
+        last_error TEXT,
+        last_attempt_at INTEGER,
+        sent_at INTEGER,
+        PRIMARY KEY (alert_id, channel)
+      ) STRICT;
+      -- Each channel's head (its oldest pending send) is one seek.
+      CREATE INDEX alert_sends_pending ON alert_sends (channel, alert_id) WHERE status = 'pending';
+      CREATE INDEX alert_sends_channel ON alert_sends (channel, status, alert_id);
+      -- Items gathered into one alert later (dead deliveries over a few minutes); alert_id is
+      -- NULL while the item waits.
+      CREATE TABLE alert_group_items (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        grp TEXT NOT NULL,
+        dedupe_key TEXT NOT NULL UNIQUE,
+        item TEXT NOT NULL,
+        -- What the item is about (a delivery id), to find deliveries no item was written for.
+        ref TEXT,
+        created_at INTEGER NOT NULL,
+        alert_id INTEGER REFERENCES alerts (id) ON DELETE CASCADE
+      ) STRICT;
+      CREATE INDEX alert_group_items_waiting ON alert_group_items (grp, id) WHERE alert_id IS NULL;
+      CREATE INDEX alert_group_items_ref ON alert_group_items (grp, ref, created_at);
+      -- States that last (a stuck delivery): one row while open, so it is alerted once per episode.
+      CREATE TABLE alert_episodes (
+        name TEXT PRIMARY KEY,
+        started_at INTEGER NOT NULL,
+        detail TEXT NOT NULL
+      ) STRICT;
+      -- The daily summary counts what reached a final status in a day.
+      CREATE INDEX deliveries_final_updated ON deliveries (status, updated_at) WHERE status IN ('sent', 'skipped', 'dead');
+    `
+  },
+  {
     version: 9,
     name: 'console: last sweep per app, sessions',
     sql: `

@@ -1,6 +1,7 @@
 // The durable delivery ledger. SQLite and PostgreSQL implement the same interface; the rest of
 // the service knows nothing of SQL.
 import type { KnackRecord } from '../clients/knack/types.js'
+import type { AlertStore } from './alert-types.js'
 import type { DeliveryFilter, DeliveryPage, LifecycleStore } from './lifecycle-types.js'
 
 export const DELIVERY_STATUSES = ['queued', 'sending', 'esb_accepted', 'sent', 'skipped', 'failed', 'dead'] as const
@@ -100,6 +101,8 @@ export interface EsbGate {
 export type ListFilter = DeliveryFilter & DeliveryPage
 
 export interface Ledger extends LifecycleStore {
+  /** The alerts outbox, in the same database (alert-types.ts). */
+  readonly alerts: AlertStore
   /** Idempotent insert, atomic across processes: a 'created' result is on disk when it resolves. */
   enqueue(input: NewDelivery, mode: EnqueueMode, now: Date): Promise<EnqueueResult>
   /** Take up to `limit` due deliveries, at most one per (app, sr_number) and only the earliest

@@ -1,5 +1,6 @@
 // What the routes are given. Routes stay thin: parse, authorise, call one of these, shape the answer.
 import type { FastifyRequest } from 'fastify'
+import type { AlertService } from '../alerts/service.js'
 import type { KnackClient } from '../clients/knack/types.js'
 import type { AppConfig, Config } from '../config/types.js'
 import { UnknownApp } from '../errors.js'
@@ -19,6 +20,7 @@ export interface RouteContext {
   sweeper: Sweeper
   metrics: Metrics
   events: Events
+  alerts: AlertService
   clock: () => Date
   /** Finding, retrying, replaying, pruning, resending, sweeping: each recorded under req.operator. */
   ops: Operations

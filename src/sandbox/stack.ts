@@ -41,6 +41,8 @@ export interface StackOptions {
   startWorker?: boolean
   /** The service's clock (tests that move time, e.g. session expiry); the real one by default. */
   clock?: () => Date
+  /** Parts to use instead of createDeps' (alert channels trusting a test CA, alert options, ...). */
+  deps?: Partial<AppDeps>
 }
 
 export interface Stack {
@@ -93,7 +95,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   if (opts.buildService !== false) {
     const logger = opts.logger ?? pino({ level: 'silent' })
     const made = await createDeps(config, logger, createMetrics({ defaultMetrics: false }), { esbCertPollMs: opts.esbCertPollMs })
-    deps = { ...made, startWorker: opts.startWorker, clock: opts.clock }
+    if (opts.deps?.alertChannels) await made.alertChannels?.close()
+    deps = { ...made, clock: opts.clock, ...opts.deps, startWorker: opts.startWorker }
     app = await buildApp(config, deps)
     await app.ready()
   }

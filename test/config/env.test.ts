@@ -151,6 +151,7 @@ t.test('the ESB, webhook, operator, retention and alert variables: defaults', as
   t.equal(s.retentionMs, 90 * 86_400_000, 'RETENTION 90d')
   t.same(s.alertEmailTo, [])
   t.equal(s.alertStuckAfterMs, 3_600_000)
+  t.equal(s.alertGroupWindowMs, 120_000, 'ALERT_GROUP_WINDOW 2m')
   t.equal(s.digestAt, undefined)
   t.equal(s.smtpUrl, undefined)
 })
@@ -175,6 +176,7 @@ t.test('the ESB, webhook, operator, retention and alert variables: values', asyn
       ALERT_EMAIL_FROM: 'knack311@example.org',
       ALERT_EMAIL_TO: 'a@example.org, b@example.org',
       ALERT_STUCK_AFTER: '2h',
+      ALERT_GROUP_WINDOW: '30s',
       DIGEST_AT: '07:30'
     },
     { cwd: tempDir(t), esb: true }
@@ -198,6 +200,7 @@ t.test('the ESB, webhook, operator, retention and alert variables: values', asyn
   t.equal(s.alertEmailFrom, 'knack311@example.org')
   t.same(s.alertEmailTo, ['a@example.org', 'b@example.org'])
   t.equal(s.alertStuckAfterMs, 7_200_000)
+  t.equal(s.alertGroupWindowMs, 30_000)
   t.same(s.digestAt, { hour: 7, minute: 30 })
 })
 
@@ -212,6 +215,8 @@ t.test('the new variables: each bad value stops with one line naming it, secrets
     [{ RETENTION: 'forever' }, 'RETENTION: "forever" is not a duration (use ms, s, m, h, d)'],
     [{ RETENTION: '0d' }, 'RETENTION: "0d" must be longer than zero'],
     [{ ALERT_STUCK_AFTER: '0s' }, 'ALERT_STUCK_AFTER: "0s" must be longer than zero'],
+    [{ ALERT_GROUP_WINDOW: 'soon' }, 'ALERT_GROUP_WINDOW: "soon" is not a duration (use ms, s, m, h, d)'],
+    [{ ALERT_GROUP_WINDOW: '0s' }, 'ALERT_GROUP_WINDOW: "0s" must be longer than zero'],
     [{ DIGEST_AT: '7am' }, 'DIGEST_AT: "7am" is not a time of day (HH:MM, 24-hour, e.g. 07:00)'],
     [{ DIGEST_AT: '24:00' }, 'DIGEST_AT: "24:00" is not a time of day (HH:MM, 24-hour, e.g. 07:00)'],
     [{ ALERT_SLACK_URL: 'hooks.slack.com/services/SECRET' }, 'ALERT_SLACK_URL: is not a URL (value not shown: it may hold a secret)'],

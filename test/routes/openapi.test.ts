@@ -9,6 +9,7 @@ import { parse } from 'yaml'
 import { consoleRoutes } from '../../src/console/plugin.js'
 import { createReadiness } from '../../src/observability/readiness.js'
 import type { RouteContext } from '../../src/routes/context.js'
+import { alertRoutes } from '../../src/routes/alerts.js'
 import { actionRoutes } from '../../src/routes/actions.js'
 import { bulkRetryRoutes } from '../../src/routes/bulk-retry.js'
 import { deliveryRoutes } from '../../src/routes/deliveries.js'
@@ -102,12 +103,13 @@ t.test('routes and spec agree, both ways, down to status codes', async (t) => {
     sweeper: real.service.sweeper,
     metrics: real.service.metrics,
     events: real.service.events,
+    alerts: real.service.alerts,
     clock: () => new Date(),
     ops: real.service.ops,
     wakeWorker: () => undefined,
     readiness: createReadiness({ config: stack.config, ledger: stack.deps!.ledger, clock: () => new Date(), esb: stack.deps!.esb, gate: real.service.gate })
   }
-  for (const plugin of [healthRoutes, webhookRoutes, recordRoutes, sweepRoutes, deliveryRoutes, bulkRetryRoutes, replayRoutes, actionRoutes]) {
+  for (const plugin of [healthRoutes, webhookRoutes, recordRoutes, sweepRoutes, deliveryRoutes, bulkRetryRoutes, replayRoutes, actionRoutes, alertRoutes]) {
     await probe.register(plugin, ctx)
   }
   await probe.register(consoleRoutes, { ...ctx, prefix: '/console' })
