@@ -2,7 +2,7 @@
 // database and exits 0. Nothing that was in flight is left half done.
 import t from 'tap'
 import { startServiceChild } from '../helpers/child.js'
-import { activity, startStack } from '../helpers/stack.js'
+import { activity, startStack, waitFor } from '../helpers/stack.js'
 import { openLedger } from '../../src/ledger/open.js'
 
 const app = 'data-tracker'
@@ -27,6 +27,8 @@ t.test('SIGTERM lets in-flight deliveries finish, then exits 0', async (t) => {
     await new Promise((r) => setTimeout(r, 50))
   }
   process.kill(child.pid, 'SIGTERM')
+  // The signal is handled on the child's next turn: ask only once it says it is shutting down.
+  await waitFor(() => /"shutting down"/.test(child.output()) || undefined, 10_000, 'the child to log that it is shutting down')
   const refused = await fetch(`${child.url}/healthz`).then((r) => r.status, () => 'closed')
   t.not(refused, 200, 'no new requests once shutting down')
   t.equal(await child.exited, 0, `exits 0\n${child.output()}`)
