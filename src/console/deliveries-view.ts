@@ -114,6 +114,9 @@ export function deliveryDetail(
  *  from what the ESB got. */
 function messageView(d: Delivery, app: AppConfig | undefined, now: Date): MessageView {
   if (!app) return { kind: 'none', reason: `app "${d.app}" is not configured` }
+  if (d.esbRequest !== null) {
+    return { kind: 'xml', xml: indentXml(d.esbRequest), note: 'The message the ESB accepted, as it was sent. Indented for reading.' }
+  }
   const plan = planRecord(app, d.record, now)
   const sent = d.esbAcceptedAt !== null
   switch (plan.kind) {
@@ -122,7 +125,7 @@ function messageView(d: Delivery, app: AppConfig | undefined, now: Date): Messag
         kind: 'xml',
         xml: indentXml(plan.xml),
         note: sent
-          ? 'Built from the record as received, as it was sent; only the header timestamp (the time of sending) differs. Indented for reading.'
+          ? 'Accepted before the ledger kept messages: rebuilt from the record as received; only the header timestamp (the time of sending) differs. Indented for reading.'
           : 'What would be sent: built from the record as received, timestamped now. Indented for reading.'
       }
     case 'skip':

@@ -230,10 +230,10 @@ class PostgresLedger implements Ledger {
   async markEsbAccepted(id: number, accept: EsbAcceptUpdate): Promise<boolean> {
     return this.inTransaction(async (c) => {
       const res = await c.query(
-        `UPDATE deliveries SET status = 'esb_accepted', esb_response = $2, esb_accepted_at = $3, updated_at = $3,
+        `UPDATE deliveries SET status = 'esb_accepted', esb_response = $2, esb_request = $6, esb_accepted_at = $3, updated_at = $3,
            possible_duplicate = possible_duplicate OR $5
          WHERE id = $1 AND lease_owner IS NOT DISTINCT FROM $4`,
-        [id, accept.esbResponse, accept.now, accept.owner, accept.possibleDuplicate === true]
+        [id, accept.esbResponse, accept.now, accept.owner, accept.possibleDuplicate === true, accept.esbRequest ?? null]
       )
       const owned = (res.rowCount ?? 0) > 0
       if (!owned) {

@@ -206,6 +206,13 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX console_sessions_seen ON console_sessions (seen_at);
       CREATE INDEX console_sessions_created ON console_sessions (created_at);
     `
+  },
+  {
+    version: 10,
+    name: 'the message sent',
+    sql: `
+      ALTER TABLE deliveries ADD COLUMN esb_request text;
+    `
   }
 ]
 

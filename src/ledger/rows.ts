@@ -73,6 +73,7 @@ export function toDelivery(row: Row): Delivery {
     leaseOwner: toTextOrNull(row.lease_owner, 'lease_owner'),
     lastError: toTextOrNull(row.last_error, 'last_error'),
     esbResponse: toTextOrNull(row.esb_response, 'esb_response'),
+    esbRequest: toTextOrNull(row.esb_request, 'esb_request'),
     esbAcceptedAt: toDateOrNull(row.esb_accepted_at, 'esb_accepted_at'),
     // SQLite stores 0/1, PostgreSQL a boolean; rows from before migration 4 have neither.
     possibleDuplicate: row.possible_duplicate === true || row.possible_duplicate === 1,

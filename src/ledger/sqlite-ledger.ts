@@ -179,7 +179,7 @@ class SqliteLedger implements Ledger {
             lease_owner = NULL, lease_until = NULL, updated_at = @now
         WHERE lease_owner IS NOT NULL AND lease_owner <> @owner`),
       esbAccepted: p(`UPDATE deliveries
-        SET status = 'esb_accepted', esb_response = @response, esb_accepted_at = @now, updated_at = @now,
+        SET status = 'esb_accepted', esb_response = @response, esb_request = @request, esb_accepted_at = @now, updated_at = @now,
             possible_duplicate = MAX(possible_duplicate, @possibleDuplicate)
         WHERE id = @id AND lease_owner IS @owner`),
       lateAccept: p(`UPDATE deliveries SET possible_duplicate = 1, updated_at = @now WHERE id = @id`),
@@ -314,6 +314,7 @@ class SqliteLedger implements Ledger {
         id,
         owner: accept.owner,
         response: accept.esbResponse,
+        request: accept.esbRequest ?? null,
         now,
         possibleDuplicate: accept.possibleDuplicate ? 1 : 0
       }).changes > 0

@@ -272,6 +272,15 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX console_sessions_seen ON console_sessions (seen_at);
       CREATE INDEX console_sessions_created ON console_sessions (created_at);
     `
+  },
+  {
+    version: 10,
+    name: 'the message sent',
+    // The XML the ESB accepted, byte for byte (its header timestamp is the time of sending, so it
+    // cannot be rebuilt later): GET /deliveries/:id and the console show it.
+    sql: `
+      ALTER TABLE deliveries ADD COLUMN esb_request TEXT;
+    `
   }
 ]
 

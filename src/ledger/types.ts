@@ -37,6 +37,8 @@ export interface Delivery extends NewDelivery {
   lastError: string | null
   /** The ESB's answer body when it accepted (trimmed). */
   esbResponse: string | null
+  /** The message the ESB accepted, exactly as sent (null until it accepted one). */
+  esbRequest: string | null
   /** Set once the ESB accepted: from then on only the Knack update is retried. */
   esbAcceptedAt: Date | null
   /** An attempt timed out after the message was sent, and a later one was accepted: the ESB may hold it twice. */
@@ -204,6 +206,8 @@ export interface EsbAcceptUpdate {
   /** The lease holder writing: the worker's owner name (null for a row nobody holds). */
   owner: string | null
   esbResponse: string
+  /** The XML that was sent and accepted. */
+  esbRequest?: string | undefined
   now: Date
   attempt?: AttemptRecord | undefined
   /** An earlier attempt of this delivery may have reached the ESB too (it timed out after sending). */

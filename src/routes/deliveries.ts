@@ -69,7 +69,10 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
       schema: {
         params: idParams,
         response: {
-          200: { ...deliverySchema, properties: { ...deliverySchema.properties, history: { type: 'array', items: attemptSchema } } },
+          200: {
+            ...deliverySchema,
+            properties: { ...deliverySchema.properties, xml_sent: { type: ['string', 'null'] }, history: { type: 'array', items: attemptSchema } }
+          },
           ...clientErrors
         }
       }
@@ -78,7 +81,8 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: RouteContext) {
       const d = await ctx.ledger.get(req.params.id)
       if (!d) throw new DeliveryNotFound(String(req.params.id))
       const history = await ctx.ledger.attempts(d.id)
-      return { ...deliveryJson(d), history: history.map(attemptJson) }
+      // The message itself only here, not in list rows or the CSV: a row is a line, this is a page.
+      return { ...deliveryJson(d), xml_sent: d.esbRequest, history: history.map(attemptJson) }
     }
   )
 

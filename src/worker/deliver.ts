@@ -135,6 +135,7 @@ export async function deliver(deps: DeliverDeps, d: Delivery): Promise<DeliveryS
         const owned = await ledger.markEsbAccepted(d.id, {
           owner,
           esbResponse: outcome.body.slice(0, MAX_STORED_RESPONSE),
+          esbRequest: plan.xml,
           now: clock(),
           attempt: step,
           possibleDuplicate: await timedOutBefore(ledger, d)

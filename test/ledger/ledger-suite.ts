@@ -333,6 +333,18 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
     await t.rejects(ledger.finish(424_242, { ...sent(at(4)), owner: 'A' }), { code: 'DELIVERY_NOT_FOUND' })
   })
 
+  t.test('the message the ESB accepted is kept exactly, only for the lease holder', async (t) => {
+    const { ledger } = await fresh(t)
+    const { delivery: d } = await ledger.enqueue(delivery(), 'once', at(0))
+    t.equal((await ledger.get(d.id))?.esbRequest, null, 'none before')
+    await ledger.claim('w', 10, LEASE, at(0))
+    const xml = '<?xml version="1.0"?><x>caf&amp;e \u00e9 \n</x>'
+    t.equal(await ledger.markEsbAccepted(d.id, { owner: 'other', esbResponse: '<no/>', esbRequest: '<late/>', now: at(1) }), false)
+    t.equal((await ledger.get(d.id))?.esbRequest, null, 'a late yes does not write the message')
+    t.equal(await ledger.markEsbAccepted(d.id, { owner: 'w', esbResponse: '<ok/>', esbRequest: xml, now: at(2) }), true)
+    t.equal((await ledger.get(d.id))?.esbRequest, xml)
+  })
+
   t.test('the status and the attempt row it comes from commit together or not at all', async (t) => {
     const { ledger } = await fresh(t)
     const { delivery: d } = await ledger.enqueue(delivery(), 'once', at(0))
