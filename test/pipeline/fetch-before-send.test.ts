@@ -54,7 +54,7 @@ t.test('a body older than the record: what Knack holds now is what the ESB recei
   t.equal(stack.esbSim.received.length, 1)
   t.equal(stack.esbSim.received[0]?.values.activity_details, 'corrected in Knack later', "Knack's content, not the body's")
   t.equal(stack.knackSim.stats().byRoute[READ_ROUTE], 1, 'one read of the record through the view')
-  t.equal(d.recordOrigin, 'knack', "the delivery now holds Knack's record")
+  t.equal((await getDelivery(stack, id)).record_origin, 'knack', "GET /deliveries/:id: the delivery now holds Knack's record")
   t.match(JSON.stringify(d.record), /corrected in Knack later/, 'the record stored is the one read from Knack')
   t.equal(knackStatus(stack, app, act.id), 'SENT')
 })
@@ -75,6 +75,7 @@ t.test('WEBHOOK_VERIFY=false: the body is sent as posted, Knack is not read', as
   t.equal(stack.esbSim.received.length, 1)
   t.equal(stack.esbSim.received[0]?.values.activity_details, 'as posted')
   t.equal(stack.knackSim.stats().byRoute[READ_ROUTE] ?? 0, 0, 'no read before send')
+  t.equal((await getDelivery(stack, id)).record_origin, 'body', 'GET /deliveries/:id: the body, never read back')
 })
 
 t.test('a record no longer ready in Knack: skipped with the reason, nothing at the ESB, nothing PUT', async (t) => {
