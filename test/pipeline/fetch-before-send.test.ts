@@ -148,3 +148,20 @@ t.test('Knack cannot be read for a while: the attempt is retried, then Knack\'s 
   t.same(view.history.map((h) => [h.step, h.outcome]), [['knack', 'failed'], ['esb', 'accepted'], ['knack', 'updated']])
   t.match(view.history[0]?.detail, /Knack read before send: .*503/)
 })
+
+t.test('read once: a retry after the ESB refused the message does not read Knack again', async (t) => {
+  const stack = await startStack()
+  t.teardown(() => stack.close())
+  const act = activity()
+  stack.seed(app, [act])
+  stack.esbSim.failNext(1, { code: 'env:Server', string: 'Busy' })
+  stack.knackSim.resetStats()
+  const id = await webhook(t, stack, snapshot(stack, act.id))
+
+  const d = await waitForStatus(stack, id, ['sent', 'dead', 'skipped'], 30_000)
+  t.equal(d.status, 'sent', d.lastError ?? '')
+  await waitForIdle(stack)
+  const view = await getDelivery(stack, id)
+  t.same(view.history.map((h) => [h.step, h.outcome]), [['esb', 'failed'], ['esb', 'accepted'], ['knack', 'updated']])
+  t.equal(stack.knackSim.stats().byRoute[READ_ROUTE], 1, 'one read for two attempts: the delivery holds Knack\'s record')
+})
