@@ -96,7 +96,7 @@ export async function buildApp(config: Config, deps: AppDeps): Promise<FastifyIn
   const gate = createSendGate({ ledger: deps.ledger, pauseAfter: config.esb.pauseAfter, probeEveryMs: config.esb.probeEveryMs, clock, logger, events, metrics })
   metrics.watchEsbGate(() => gate.current())
   const worker = createWorker(
-    { ledger: deps.ledger, knack: deps.knack, esb: deps.esb, gate, apps: config.apps, clock, logger, metrics, events, retryScheduleMs: config.retryScheduleMs, probeEveryMs: config.esb.probeEveryMs },
+    { ledger: deps.ledger, knack: deps.knack, esb: deps.esb, gate, apps: config.apps, clock, logger, metrics, events, retryScheduleMs: config.retryScheduleMs, probeEveryMs: config.esb.probeEveryMs, webhookVerify: config.webhookVerify },
     { concurrency: config.workerConcurrency, leaseMs: config.leaseMs }
   )
   const intake = createIntake({ ledger: deps.ledger, knack: deps.knack, clock, wake: worker.wake })

@@ -1,12 +1,11 @@
 // The one door into the ledger, shared by webhook, resend and sweep: validate, write the
 // delivery (on disk before anyone is told "queued"), wake the worker.
-import { createHash } from 'node:crypto'
 import type { KnackClient, KnackRecord } from '../clients/knack/types.js'
 import { RecordInvalid, withDetails } from '../errors.js'
-import type { Delivery, DeliverySource, EnqueueMode, Ledger } from '../ledger/types.js'
-import { contentHash, parseActivity } from '../message/activity.js'
-import { fieldValue, isPlainObject } from '../message/record.js'
-import type { AppConfig, FieldVariable } from '../config/types.js'
+import type { Delivery, DeliverySource, EnqueueMode, Ledger, RecordOrigin } from '../ledger/types.js'
+import { parseActivity } from '../message/activity.js'
+import type { AppConfig } from '../config/types.js'
+import { deliveryKeys, readText } from './keys.js'
 
 export type IntakeOutcome =
   | { status: 'queued' | 'duplicate'; delivery: Delivery; /** false: queued only to end dead with its reason */ valid: boolean }
@@ -33,25 +32,14 @@ export interface Intake {
 }
 
 export function createIntake(deps: IntakeDeps): Intake {
-  async function enqueue(app: AppConfig, record: KnackRecord, source: DeliverySource, mode: EnqueueMode, strict: boolean) {
+  async function enqueue(app: AppConfig, record: KnackRecord, source: DeliverySource, mode: EnqueueMode, strict: boolean, recordOrigin: RecordOrigin = 'knack') {
     const parsed = parseActivity(app, record)
     if (!parsed.ok && strict) {
       const summary = parsed.problems.map((p) => `${p.field} ${p.message}`).join('; ')
       throw withDetails(new RecordInvalid(`Record ${record.id} is not valid: ${summary}`), parsed.problems)
     }
-    const input = parsed.ok
-      ? {
-          srNumber: parsed.activity.srNumber,
-          atdActivityId: parsed.activity.atdActivityId,
-          contentHash: contentHash(parsed.activity)
-        }
-      : {
-          srNumber: readText(app, record, 'sr_number') ?? '',
-          atdActivityId: Number(readText(app, record, 'atd_activity_id')) || 0,
-          contentHash: createHash('sha256').update(JSON.stringify(record)).digest('hex')
-        }
     const result = await deps.ledger.enqueue(
-      { app: app.name, recordId: record.id, source, record, ...input },
+      { app: app.name, recordId: record.id, source, record, recordOrigin, ...deliveryKeys(app, record, parsed) },
       mode,
       deps.clock()
     )
@@ -61,12 +49,15 @@ export function createIntake(deps: IntakeDeps): Intake {
 
   return {
     async webhook(app, body) {
-      const record = isIdOnly(body) ? await deps.knack.readRecord(app, body.id) : body
+      // A full body is a hint: it is queued at once, and the worker reads the record back from
+      // Knack before sending (WEBHOOK_VERIFY). {"id"} is read here, so it is Knack's already.
+      const idOnly = isIdOnly(body)
+      const record = idOnly ? await deps.knack.readRecord(app, body.id) : body
       const status = readText(app, record, 'esb_status')
       if (status !== app.statuses.ready) {
         return { status: 'ignored', reason: `esb_status is ${JSON.stringify(status ?? null)}, not ${app.statuses.ready}` }
       }
-      return enqueue(app, record, 'webhook', 'once', true)
+      return enqueue(app, record, 'webhook', 'once', true, idOnly ? 'knack' : 'body')
     },
     swept(app, record) {
       return enqueue(app, record, 'sweep', 'once', false)
@@ -79,12 +70,6 @@ export function createIntake(deps: IntakeDeps): Intake {
       return enqueue(app, record, 'replay', { replayOf: sourceId }, false)
     }
   }
-}
-
-/** A field's plain value as text (numbers too), or null. */
-function readText(app: AppConfig, record: KnackRecord, variable: FieldVariable): string | null {
-  const value = isPlainObject(record) ? fieldValue(record, app.fields[variable]) : undefined
-  return typeof value === 'string' || typeof value === 'number' ? String(value).trim() : null
 }
 
 /** `{"id": "…"}` alone: the record must be read from the app's view. */

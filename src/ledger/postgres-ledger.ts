@@ -24,6 +24,7 @@ import type {
   SrCursor
 } from './lifecycle-types.js'
 import type {
+  AdoptResult,
   AppSummary,
   Attempt,
   AttemptRecord,
@@ -36,6 +37,7 @@ import type {
   EsbAcceptUpdate,
   EsbGate,
   FinishUpdate,
+  KnackRecordUpdate,
   Ledger,
   ListFilter,
   NewDelivery,
@@ -107,8 +109,8 @@ const NEXT_DUE = `${HEADS}
   FROM heads JOIN deliveries d ON d.id = heads.id`
 
 const INSERT = `INSERT INTO deliveries (app, record_id, sr_number, atd_activity_id, content_hash, dedupe_key,
-    source, record, status, attempts, next_attempt_at, created_at, updated_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, $9, $9, $9)`
+    source, record, status, attempts, next_attempt_at, created_at, updated_at, record_origin)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, $9, $9, $9, $10)`
 
 export interface PostgresLedgerOptions {
   connectionString: string
@@ -180,7 +182,8 @@ class PostgresLedger implements Ledger {
         key,
         input.source,
         JSON.stringify(input.record),
-        now
+        now,
+        input.recordOrigin ?? 'knack'
       ]
       const sql = key !== null ? `${INSERT} ON CONFLICT (dedupe_key) DO NOTHING RETURNING *` : `${INSERT} RETURNING *`
       const inserted = await c.query<Row>(sql, values)
@@ -270,6 +273,36 @@ class PostgresLedger implements Ledger {
       }
       if (update.attempt) await insertAttempt(c, id, update.attempt)
       return true
+    })
+  }
+
+  async adoptKnackRecord(id: number, update: KnackRecordUpdate): Promise<AdoptResult> {
+    return this.inTransaction(async (c) => {
+      const held = await c.query<Row>('SELECT * FROM deliveries WHERE id = $1 AND lease_owner IS NOT DISTINCT FROM $2 FOR UPDATE', [id, update.owner])
+      if (!held.rows[0]) {
+        const exists = await c.query('SELECT 1 FROM deliveries WHERE id = $1', [id])
+        if (exists.rowCount === 0) throw new DeliveryNotFound(String(id))
+        return { kind: 'lost' }
+      }
+      const current = toDelivery(held.rows[0])
+      // The enqueue lock of this record: a sweep queuing the same content now either sees this
+      // row's new content or is seen here.
+      await c.query(`SELECT pg_advisory_xact_lock(${LOCK_RECORD}, hashtext($1))`, [`${current.app}\u001f${current.recordId}`])
+      const twin = await c.query<Row>(
+        `SELECT * FROM deliveries WHERE app = $1 AND record_id = $2 AND content_hash = $3 AND id <> $4
+         ORDER BY CASE WHEN status IN ${PENDING} THEN 0 ELSE 1 END, id DESC LIMIT 1`,
+        [current.app, current.recordId, update.contentHash, id]
+      )
+      if (twin.rows[0]) return { kind: 'duplicate', of: toDelivery(twin.rows[0]) }
+      const keys = { app: current.app, recordId: current.recordId, contentHash: update.contentHash }
+      const row = await c.query<Row>(
+        `UPDATE deliveries SET record = $2, sr_number = $3, atd_activity_id = $4, content_hash = $5,
+           dedupe_key = CASE WHEN dedupe_key IS NULL THEN NULL ELSE $6 END, record_origin = 'knack', updated_at = $7
+         WHERE id = $1 RETURNING *`,
+        [id, JSON.stringify(update.record), update.srNumber, update.atdActivityId, update.contentHash, dedupeKey(keys), update.now]
+      )
+      if (!row.rows[0]) throw new Error('ledger: a row written in this transaction is missing')
+      return { kind: 'adopted', delivery: toDelivery(row.rows[0]) }
     })
   }
 

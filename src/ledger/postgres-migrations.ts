@@ -213,6 +213,14 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     sql: `
       ALTER TABLE deliveries ADD COLUMN esb_request text;
     `
+  },
+  {
+    version: 11,
+    name: 'fetch before send: where the record came from',
+    // See sqlite-migrations.ts.
+    sql: `
+      ALTER TABLE deliveries ADD COLUMN record_origin text NOT NULL DEFAULT 'knack' CHECK (record_origin IN ('body', 'knack'));
+    `
   }
 ]
 

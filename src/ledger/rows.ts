@@ -66,6 +66,8 @@ export function toDelivery(row: Row): Delivery {
     contentHash: toText(row.content_hash, 'content_hash'),
     source: toText(row.source, 'source') as DeliverySource,
     record: toRecord(row.record),
+    // Rows from before migration 11 were queued as they are sent (no fetch before send).
+    recordOrigin: row.record_origin === 'body' ? 'body' : 'knack',
     status: toText(row.status, 'status') as DeliveryStatus,
     attempts: toNumber(row.attempts, 'attempts'),
     nextAttemptAt: toDate(row.next_attempt_at, 'next_attempt_at'),

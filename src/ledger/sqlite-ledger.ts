@@ -33,6 +33,7 @@ import type {
 } from './lifecycle-types.js'
 import { lateAttempt } from './late-attempt.js'
 import type {
+  AdoptResult,
   AppSummary,
   Attempt,
   AttemptRecord,
@@ -45,6 +46,7 @@ import type {
   EnqueueResult,
   EsbGate,
   FinishUpdate,
+  KnackRecordUpdate,
   Ledger,
   ListFilter,
   NewDelivery,
@@ -98,9 +100,9 @@ export const NEXT_DUE = `${HEADS}
   FROM heads JOIN deliveries d ON d.id = heads.id`
 
 const INSERT_COLUMNS = `(app, record_id, sr_number, atd_activity_id, content_hash, dedupe_key, source, record,
-    status, attempts, next_attempt_at, created_at, updated_at)
+    record_origin, status, attempts, next_attempt_at, created_at, updated_at)
   VALUES (@app, @recordId, @srNumber, @atdActivityId, @contentHash, @dedupeKey, @source, @record,
-    'queued', 0, @now, @now, @now)`
+    @recordOrigin, 'queued', 0, @now, @now, @now)`
 
 export interface SqliteLedgerOptions {
   /** File path, or ':memory:'. The parent directory is created. */
@@ -189,6 +191,15 @@ class SqliteLedger implements Ledger {
             lease_owner = NULL, lease_until = NULL, updated_at = @now
         WHERE id = @id AND lease_owner IS @owner`),
       exists: p(`SELECT id FROM deliveries WHERE id = @id`),
+      held: p(`SELECT * FROM deliveries WHERE id = @id AND lease_owner IS @owner`),
+      sameContent: p(`SELECT * FROM deliveries
+        WHERE app = @app AND record_id = @recordId AND content_hash = @contentHash AND id <> @id
+        ORDER BY CASE WHEN status IN ${PENDING} THEN 0 ELSE 1 END, id DESC LIMIT 1`),
+      adopt: p(`UPDATE deliveries
+        SET record = @record, sr_number = @srNumber, atd_activity_id = @atdActivityId, content_hash = @contentHash,
+            dedupe_key = CASE WHEN dedupe_key IS NULL THEN NULL ELSE @dedupeKey END,
+            record_origin = 'knack', updated_at = @now
+        WHERE id = @id RETURNING *`),
       addAttempt: p(`INSERT INTO attempts (delivery_id, n, step, outcome, detail, started_at, finished_at)
         VALUES (@deliveryId, @n, @step, @outcome, @detail, @startedAt, @finishedAt)`),
       get: p(`SELECT * FROM deliveries WHERE id = @id`),
@@ -230,6 +241,7 @@ class SqliteLedger implements Ledger {
         contentHash: input.contentHash,
         source: input.source,
         record: JSON.stringify(input.record),
+        recordOrigin: input.recordOrigin ?? 'knack',
         now,
         dedupeKey: mode === 'once' ? dedupeKey(input) : mode === 'resend' ? null : replayKey(mode.replayOf)
       }
@@ -345,6 +357,32 @@ class SqliteLedger implements Ledger {
       }
       if (update.attempt) this.insertAttempt(id, update.attempt)
       return true
+    })
+  }
+
+  async adoptKnackRecord(id: number, update: KnackRecordUpdate): Promise<AdoptResult> {
+    // One write transaction (the file's write lock): no enqueue of the same record runs between
+    // the look for a twin and the update.
+    return this.write((): AdoptResult => {
+      const held = this.s.held.get({ id, owner: update.owner })
+      if (!held) {
+        if (!this.s.exists.get({ id })) throw new DeliveryNotFound(String(id))
+        return { kind: 'lost' }
+      }
+      const current = toDelivery(held)
+      const keys = { app: current.app, recordId: current.recordId, contentHash: update.contentHash }
+      const twin = this.s.sameContent.get({ ...keys, id })
+      if (twin) return { kind: 'duplicate', of: toDelivery(twin) }
+      const row = this.s.adopt.get({
+        id,
+        record: JSON.stringify(update.record),
+        srNumber: update.srNumber,
+        atdActivityId: update.atdActivityId,
+        contentHash: update.contentHash,
+        dedupeKey: dedupeKey(keys),
+        now: update.now.getTime()
+      })
+      return { kind: 'adopted', delivery: toDelivery(must(row)) }
     })
   }
 

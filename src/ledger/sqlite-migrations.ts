@@ -281,6 +281,15 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     sql: `
       ALTER TABLE deliveries ADD COLUMN esb_request TEXT;
     `
+  },
+  {
+    version: 11,
+    name: 'fetch before send: where the record came from',
+    // 'body': a webhook body, read back from Knack before it is sent; 'knack': read from Knack.
+    // Rows already queued keep today's behaviour ('knack': sent as stored).
+    sql: `
+      ALTER TABLE deliveries ADD COLUMN record_origin TEXT NOT NULL DEFAULT 'knack' CHECK (record_origin IN ('body', 'knack'));
+    `
   }
 ]
 

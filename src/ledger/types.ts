@@ -13,6 +13,12 @@ export const FINAL_STATUSES: readonly DeliveryStatus[] = ['sent', 'skipped', 'de
 export const DELIVERY_SOURCES = ['webhook', 'resend', 'sweep', 'retry', 'replay'] as const
 export type DeliverySource = (typeof DELIVERY_SOURCES)[number]
 
+/** Where a delivery's record came from: 'body' — a webhook body as posted, not yet read back from
+ *  Knack (WEBHOOK_VERIFY reads it before anything is sent); 'knack' — read from Knack ({"id"}
+ *  webhooks, sweeps, resends, replays, and a body once it was replaced by what Knack holds). */
+export const RECORD_ORIGINS = ['body', 'knack'] as const
+export type RecordOrigin = (typeof RECORD_ORIGINS)[number]
+
 /** What intake knows when it writes a delivery. */
 export interface NewDelivery {
   app: string
@@ -24,10 +30,13 @@ export interface NewDelivery {
   source: DeliverySource
   /** The Knack record as received; the message is built from it at send time. */
   record: KnackRecord
+  /** Default 'knack'. */
+  recordOrigin?: RecordOrigin | undefined
 }
 
 export interface Delivery extends NewDelivery {
   id: number
+  recordOrigin: RecordOrigin
   status: DeliveryStatus
   attempts: number
   nextAttemptAt: Date
@@ -125,6 +134,12 @@ export interface Ledger extends LifecycleStore {
    *  lease was taken over cannot overwrite the new owner's result. Throws DELIVERY_NOT_FOUND for an
    *  unknown id. */
   finish(id: number, update: FinishUpdate): Promise<boolean>
+  /** Replace a delivery's record and content with what Knack holds (fetch before send), for the
+   *  lease holder only: its origin becomes 'knack', so it is not read again. When another delivery
+   *  of the same app and record already has that content, nothing changes and that delivery is
+   *  returned instead: the content is sent once. Serialised with enqueue of the same record, so a
+   *  sweep queuing the same content at the same moment meets one or the other, never neither. */
+  adoptKnackRecord(id: number, update: KnackRecordUpdate): Promise<AdoptResult>
   get(id: number): Promise<Delivery | undefined>
   attempts(id: number): Promise<Attempt[]>
   /** Put a failed/dead delivery back in the queue now; false when it is in another status. */
@@ -213,6 +228,23 @@ export interface EsbAcceptUpdate {
   /** An earlier attempt of this delivery may have reached the ESB too (it timed out after sending). */
   possibleDuplicate?: boolean | undefined
 }
+
+export interface KnackRecordUpdate {
+  /** The lease holder writing. */
+  owner: string | null
+  record: KnackRecord
+  srNumber: string
+  atdActivityId: number
+  contentHash: string
+  now: Date
+}
+
+export type AdoptResult =
+  | { kind: 'adopted'; delivery: Delivery }
+  /** Another delivery of this record already has Knack's content (e.g. a sweep queued it). */
+  | { kind: 'duplicate'; of: Delivery }
+  /** `owner` no longer holds the lease: nothing was written. */
+  | { kind: 'lost' }
 
 export interface FinishUpdate {
   /** The lease holder writing: the worker's owner name (null for a row nobody holds). */

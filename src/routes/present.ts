@@ -12,6 +12,7 @@ export function deliveryJson(d: Delivery) {
     atd_activity_id: d.atdActivityId,
     status: d.status,
     source: d.source,
+    record_origin: d.recordOrigin,
     attempts: d.attempts,
     next_attempt_at: d.status === 'failed' || d.status === 'queued' || d.status === 'esb_accepted' ? iso(d.nextAttemptAt) : null,
     last_error: d.lastError,

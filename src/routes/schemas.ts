@@ -1,5 +1,5 @@
 // JSON schemas shared by the routes (answers are serialised through them) and mirrored in openapi.yaml.
-import { DELIVERY_STATUSES } from '../ledger/types.js'
+import { DELIVERY_STATUSES, RECORD_ORIGINS } from '../ledger/types.js'
 
 export const errorSchema = {
   type: 'object',
@@ -23,6 +23,7 @@ export const deliverySchema = {
     atd_activity_id: { type: 'integer' },
     status: { type: 'string', enum: [...DELIVERY_STATUSES] },
     source: { type: 'string' },
+    record_origin: { type: 'string', enum: [...RECORD_ORIGINS] },
     attempts: { type: 'integer' },
     next_attempt_at: nullableString,
     last_error: nullableString,

@@ -14,6 +14,7 @@ import { parseActivity } from '../message/activity.js'
 import { planMessage } from '../message/plan.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { ReportResult, SendGate } from './esb-gate.js'
+import { checkWithKnack, needsKnackCheck } from './knack-check.js'
 import { endpointRetryAt, nextRetry } from './retry.js'
 
 export interface DeliverDeps {
@@ -30,6 +31,8 @@ export interface DeliverDeps {
   gate?: SendGate | undefined
   /** ESB_PROBE_EVERY: the longest an endpoint failure waits before the next try. */
   probeEveryMs?: number | undefined
+  /** WEBHOOK_VERIFY (default true): a webhook body is read back from Knack before it is sent. */
+  webhookVerify?: boolean | undefined
 }
 
 /** Endpoint failures are retried at most this far apart until the gate pauses (then the probe
@@ -61,9 +64,9 @@ export async function deliver(deps: DeliverDeps, d: Delivery): Promise<DeliveryS
     deps.metrics?.deliveries.inc({ app: d.app, outcome: status })
     return status
   }
-  const die = async (reason: string) => {
+  const die = async (reason: string, markKnack = true) => {
     log.warn({ reason }, 'delivery dead')
-    if (!accepted) await markKnackFailed(deps, d, reason, log)
+    if (!accepted && markKnack) await markKnackFailed(deps, d, reason, log)
     const status = await finish('dead', reason)
     if (status === null) return 'sending'
     deps.events?.emit({ type: 'delivery.dead', at: clock(), delivery: { id: d.id, app: d.app, recordId: d.recordId, srNumber: d.srNumber }, reason })
@@ -91,8 +94,26 @@ export async function deliver(deps: DeliverDeps, d: Delivery): Promise<DeliveryS
     let finalStatus: DeliveryStatus = 'sent'
     let knackStatus = app.statuses.sent
     if (!accepted) {
+      let current = d
+      if (needsKnackCheck(d, deps.webhookVerify ?? true)) {
+        const startedAt = clock()
+        const check = await checkWithKnack(deps, app, d)
+        if (check.kind === 'lost') {
+          log.warn('lease taken over while reading the record from Knack: the new owner carries on')
+          return 'sending'
+        }
+        if (check.kind !== 'send') {
+          record('knack', check.outcome, check.reason, startedAt)
+          if (check.kind === 'dead') return die(check.reason, check.markKnack)
+          if (check.kind === 'retry') return later(check.reason)
+          log.info({ reason: check.reason }, 'webhook body not sent')
+          return (await finish('skipped', check.reason)) ?? 'sending'
+        }
+        current = check.delivery
+        if (current.contentHash !== d.contentHash) log.info('Knack holds other content than the webhook body: Knack\'s is sent')
+      }
       const startedAt = clock()
-      const parsed = parseActivity(app, d.record)
+      const parsed = parseActivity(app, current.record)
       if (!parsed.ok) {
         const reason = `record invalid: ${parsed.problems.map((p) => `${p.field} ${p.message}`).join('; ')}`
         record('build', 'invalid', reason, startedAt)

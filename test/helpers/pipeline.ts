@@ -12,6 +12,8 @@ export interface DeliveryView {
   sr_number: string
   atd_activity_id: number
   status: DeliveryStatus
+  /** 'body': a webhook body not read back from Knack; 'knack': read from Knack. */
+  record_origin: 'body' | 'knack'
   attempts: number
   last_error: string | null
   next_attempt_at: string | null

@@ -4,6 +4,7 @@
 import type { Test } from 'tap'
 import { DELIVERY_SOURCES, DELIVERY_STATUSES } from '../../src/ledger/types.js'
 import type { Delivery, FinishUpdate, Ledger, NewDelivery } from '../../src/ledger/types.js'
+import { adoptSuite } from './adopt-suite.js'
 import { lifecycleSuite } from './lifecycle-suite.js'
 
 export interface StoreHandle {
@@ -556,4 +557,5 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
 
   // Finding, bulk retry, replay, pruning and the actions log (issue 11).
   lifecycleSuite(t, factory, opts)
+  adoptSuite(t, factory, opts)
 }
