@@ -12,6 +12,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts/copy-assets.mjs ./scripts/copy-assets.mjs
 RUN npm run build
 
 # ---- deps: production dependencies only, native ones built for this image ----
