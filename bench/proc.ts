@@ -77,6 +77,9 @@ export interface ServiceChild extends Child {
 /** The V8 flags production starts the service with: those on bin/knack311.js's first line
  *  (`npm start` and the Dockerfile repeat them; test/deploy/node-flags.test.ts keeps them equal). */
 export function productionNodeFlags(): string[] {
+  // BENCH_NODE_FLAGS (space-separated, may be empty) replaces them, to measure what they cost.
+  const override = process.env.BENCH_NODE_FLAGS
+  if (override !== undefined) return override.split(' ').filter((f) => f !== '')
   const first = readFileSync(`${ROOT}bin/knack311.js`, 'utf8').split('\n')[0] ?? ''
   const m = /^#!\/usr\/bin\/env -S node((?: --[\w-]+=\S+)*)$/.exec(first)
   if (m === null) throw new Error(`bin/knack311.js's first line is not a node shebang the bench understands: ${first}`)
