@@ -20,6 +20,9 @@ export interface PacedLoadOptions {
   /** Keep-alive connections; requests due while all are busy wait in the pool (and that counts). */
   connections: number
   timeoutMs: number
+  /** Stop sending once this long has passed (a service that cannot keep up would otherwise queue
+   *  the rest for minutes); what was sent is still awaited and counted. */
+  sendForMs: number
 }
 
 export interface PacedLoadResult {
@@ -29,6 +32,7 @@ export interface PacedLoadResult {
   p50Ms: number
   p99Ms: number
   maxMs: number
+  /** Sent (all of amount unless sendForMs ran out: then the service could not keep up). */
   requests: number
   errors: number
   timeouts: number
@@ -45,6 +49,7 @@ export async function pacedLoad(o: PacedLoadOptions): Promise<PacedLoadResult> {
   let timeouts = 0
   let sent = 0
   let answered = 0
+  let stopped = false
   let maxSendLagMs = 0
   const start = performance.now()
   const dueAt = (i: number) => start + (i * 1000) / o.rate
@@ -64,14 +69,20 @@ export async function pacedLoad(o: PacedLoadOptions): Promise<PacedLoadResult> {
           })
           .finally(() => {
             latencies[i] = performance.now() - dueAt(i)
-            if (++answered === o.amount) resolve()
+            if (++answered === sent && stopped) resolve()
           })
       }
-      // Every millisecond or so, send all that have come due; bounded by amount.
+      // Every millisecond or so, send all that have come due; bounded by amount and sendForMs.
       const tick = () => {
-        const due = Math.min(o.amount, Math.floor(((performance.now() - start) * o.rate) / 1000) + 1)
+        const elapsed = performance.now() - start
+        const due = Math.min(o.amount, Math.floor((elapsed * o.rate) / 1000) + 1)
         while (sent < due) fire(sent++)
-        if (sent < o.amount) setTimeout(tick, 1)
+        if (sent < o.amount && elapsed < o.sendForMs) {
+          setTimeout(tick, 1)
+        } else {
+          stopped = true
+          if (answered === sent) resolve()
+        }
       }
       tick()
     })
@@ -79,13 +90,14 @@ export async function pacedLoad(o: PacedLoadOptions): Promise<PacedLoadResult> {
     await pool.close()
   }
   const seconds = (performance.now() - start) / 1000
+  const measured = latencies.slice(0, sent)
   return {
     offeredPerSecond: o.rate,
-    requestsPerSecond: o.amount / seconds,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    maxMs: Math.max(...latencies),
-    requests: o.amount,
+    requestsPerSecond: answered / seconds,
+    p50Ms: percentile(measured, 50),
+    p99Ms: percentile(measured, 99),
+    maxMs: Math.max(...measured),
+    requests: sent,
     errors,
     timeouts,
     statusCodes,
