@@ -12,6 +12,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts/copy-assets.mjs ./scripts/copy-assets.mjs
 RUN npm run build
 
 # ---- deps: production dependencies only, native ones built for this image ----
@@ -47,4 +48,5 @@ EXPOSE 3000
 # slim images have no curl: Node's fetch does the check.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "bin/knack311.js", "serve"]
+# The V8 flags of bin/knack311.js's first line (why there); test/deploy/node-flags.test.ts checks they match.
+CMD ["node", "--max-semi-space-size=2", "--max-old-space-size=256", "bin/knack311.js", "serve"]

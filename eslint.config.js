@@ -12,6 +12,6 @@ export default tseslint.config(
       'no-console': ['error']
     }
   },
-  { files: ['src/cli.ts', 'src/cli/**', 'src/sandbox/demo.ts', 'bench/**', 'bin/**', 'test/**'], rules: { 'no-console': 'off' } },
+  { files: ['src/cli.ts', 'src/cli/**', 'src/sandbox/demo.ts', 'bench/**', 'bin/**', 'scripts/**', 'test/**'], rules: { 'no-console': 'off' } },
   { files: ['bin/**'], languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } } }
 )

@@ -22,6 +22,8 @@ export async function compileService(): Promise<{ cli: string; typeErrors: strin
     typeErrors = String((err as { stdout?: string }).stdout ?? err).slice(0, 2000)
   }
   copyFileSync(join(ROOT, 'openapi.yaml'), join(BUILD_DIR, 'openapi.yaml'))
+  // The console's templates and stylesheet, as `npm run build` copies them (the service reads them at start-up).
+  await promisify(execFile)(process.execPath, [join(ROOT, 'scripts', 'copy-assets.mjs'), join(BUILD_DIR, 'dist')], { cwd: ROOT, timeout: 60_000 })
   const cli = join(BUILD_DIR, 'dist', 'cli.js')
   if (!existsSync(cli)) throw new Error(`tsc produced no ${cli}: ${typeErrors}`)
   return { cli, typeErrors }

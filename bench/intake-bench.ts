@@ -5,6 +5,7 @@ import autocannon, { type AutocannonResult } from 'autocannon'
 import { join } from 'node:path'
 import { openLedger } from '../src/ledger/open.js'
 import { startStack } from '../src/sandbox/stack.js'
+import { pacedLoad, type PacedLoadResult } from './paced-load.js'
 import { freePort, spawnNode, spawnService, waitForHttp, type Child } from './proc.js'
 import { webhookBodies } from './records.js'
 
@@ -15,6 +16,8 @@ export interface IntakeScenario {
   /** Upper bound on a measured run's requests. */
   maxRequests: number
   connections: number
+  /** Requests per second offered in the paced run (open loop, bench/paced-load.ts) after the saturated one. */
+  pacedRate: number
   /** Write a CPU profile of the service child into this directory. */
   cpuProfDir?: string | undefined
 }
@@ -30,10 +33,15 @@ export interface LoadFigures {
   statusCodes: Record<string, number>
 }
 
+
 export interface IntakeResult {
   connections: number
   bare: LoadFigures
+  /** Saturated: every connection sends its next request as soon as the answer comes. */
   service: LoadFigures
+  /** Paced: an open-loop load at a fixed offered rate (bench/paced-load.ts; absent in results
+   *  from before it existed). */
+  paced?: PacedLoadResult
   /** service ÷ bare requests per second. */
   ratio: number
   /** Every 202 the service answered (warm-up included) and the deliveries found on disk after. */
@@ -110,19 +118,39 @@ export async function runIntakeBench(s: IntakeScenario): Promise<IntakeResult> {
     // Each warmed up (JIT, connections), then measured alone.
     const { run: bareRun } = await measure(bareUrl, token, bodyOf, counter, s)
     const { warm, run: serviceRun } = await measure(service.url, token, bodyOf, counter, s)
+    // Then at an offered rate: the latency a webhook sees at that load, not when 32 clients
+    // queue behind each other as fast as they can (the saturated run's tail is mostly that queue).
+    const serviceUrl = service.url
+    const pacedAt = (seconds: number) =>
+      pacedLoad({
+        origin: serviceUrl,
+        path: '/webhooks/knack/data-tracker',
+        headers: { 'content-type': 'application/json', 'x-webhook-token': token },
+        body: () => bodyOf(counter.i++),
+        rate: s.pacedRate,
+        amount: Math.round(s.pacedRate * seconds),
+        connections: s.connections,
+        timeoutMs: 10_000,
+        sendForMs: seconds * 1000 * 1.5
+      })
+    // One second to warm the paced client's own connections and code (its first requests would
+    // otherwise measure the bench's JIT), then the measured run.
+    const pacedWarm = await pacedAt(1)
+    const paced = await pacedAt(s.durationS)
 
     await service.stop()
     const ledger = await openLedger(`sqlite:${ledgerPath}`)
     const counts = await ledger.countByStatus()
     await ledger.close()
     const deliveriesOnDisk = Object.values(counts).reduce((a, b) => a + b, 0)
-    const accepted202 = (warm.statusCodeStats['202']?.count ?? 0) + (serviceRun.statusCodeStats['202']?.count ?? 0)
+    const accepted202 = [warm, serviceRun].reduce((sum, r) => sum + (r.statusCodeStats['202']?.count ?? 0), 0) + (pacedWarm.statusCodes['202'] ?? 0) + (paced.statusCodes['202'] ?? 0)
     const b = figures(bareRun)
     const sv = figures(serviceRun)
     return {
       connections: s.connections,
       bare: b,
       service: sv,
+      paced,
       ratio: sv.requestsPerSecond / b.requestsPerSecond,
       accepted202,
       deliveriesOnDisk,

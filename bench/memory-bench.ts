@@ -178,9 +178,13 @@ export interface SweepScaleResult {
 export async function runSweepScale(n: number, srs: number, knackRate: number, deadlineMs: number): Promise<SweepScaleResult> {
   const stack = await startStack({ buildService: false, knack: { rateLimit: knackRate } })
   const probe = probeFlags(stack.dir)
-  const service = await spawnService({ ...stack.env, ...probe.env, KNACK_RATE_LIMIT: String(knackRate) }, probe.flags)
-  const rss = sampleRss(service.pid)
+  // Inside the try: a service that fails to start must still let the simulators close (else the
+  // bench process never exits).
+  let service: Awaited<ReturnType<typeof spawnService>> | undefined
+  let rss: ReturnType<typeof sampleRss> | undefined
   try {
+    service = await spawnService({ ...stack.env, ...probe.env, KNACK_RATE_LIMIT: String(knackRate) }, probe.flags)
+    rss = sampleRss(service.pid)
     stack.seed('data-tracker', readyActivities(n, srs, 's'))
     const started = performance.now()
     const res = await request(`${service.url}/apps/data-tracker/sweep?wait=true&timeout=${Math.ceil(deadlineMs / 1000)}s`, {
@@ -204,8 +208,8 @@ export async function runSweepScale(n: number, srs: number, knackRate: number, d
       knackRate
     }
   } finally {
-    rss.stop()
-    await service.stop()
+    rss?.stop()
+    await service?.stop()
     await stack.close()
   }
 }

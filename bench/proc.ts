@@ -74,13 +74,26 @@ export interface ServiceChild extends Child {
   url: string
 }
 
+/** The V8 flags production starts the service with: those on bin/knack311.js's first line
+ *  (`npm start` and the Dockerfile repeat them; test/deploy/node-flags.test.ts keeps them equal). */
+export function productionNodeFlags(): string[] {
+  // BENCH_NODE_FLAGS (space-separated, may be empty) replaces them, to measure what they cost.
+  const override = process.env.BENCH_NODE_FLAGS
+  if (override !== undefined) return override.split(' ').filter((f) => f !== '')
+  const first = readFileSync(`${ROOT}bin/knack311.js`, 'utf8').split('\n')[0] ?? ''
+  const m = /^#!\/usr\/bin\/env -S node((?: --[\w-]+=\S+)*)$/.exec(first)
+  if (m === null) throw new Error(`bin/knack311.js's first line is not a node shebang the bench understands: ${first}`)
+  return (m[1] ?? '').trim().split(' ').filter((f) => f !== '')
+}
+
 /** Which CLI the service children run: the compiled one (build.ts) or src/cli.ts through tsx. */
 let serviceCli = 'src/cli.ts'
 export function useServiceCli(path: string): void {
   serviceCli = path
 }
 
-/** The real service (`knack311 serve`) in a child process, listening on a free loopback port.
+/** The real service (`knack311 serve`) in a child process, listening on a free loopback port,
+ *  started with production's V8 flags (productionNodeFlags) before any of `nodeFlags`.
  *  `workerOff`: bench/service-child.mjs instead, the same service with its worker not started
  *  (needs the compiled build). */
 export async function spawnService(env: Record<string, string>, nodeFlags: string[] = [], opts: { workerOff?: boolean } = {}): Promise<ServiceChild> {
@@ -91,7 +104,7 @@ export async function spawnService(env: Record<string, string>, nodeFlags: strin
   const args = opts.workerOff ? [] : ['serve']
   const child = spawnNode(script, args, {
     env: { ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', ...(opts.workerOff ? { KNACK311_DIST: dist ?? '', BENCH_WORKER: 'off' } : {}) },
-    nodeFlags
+    nodeFlags: [...productionNodeFlags(), ...nodeFlags]
   })
   const url = `http://127.0.0.1:${port}`
   await waitForHttp(`${url}/healthz`, child, 60_000)

@@ -14,6 +14,8 @@ export interface BenchResults {
   command: string
   machine: Machine
   serviceBuild: 'compiled' | 'tsx'
+  /** The node flags the service children ran with (production's, from bin/knack311.js; absent in older results). */
+  serviceNodeFlags?: string[]
   wallSeconds: number
   fsync?: FsyncResult
   sweep?: { scenario: SweepScenario; service: SweepSide; script?: SweepSide; ratio?: number }
@@ -33,9 +35,12 @@ export const TARGETS = {
   rateLimited: 0,
   ratio: 3.1,
   intakePerSecond: 3000,
-  intakeP99Ms: 25,
+  /** p99 at an offered intakePerSecond (open loop); the saturated run's p99 is informational. */
+  intakeP99Ms: 20,
+  /** The paced run "keeps up" when it achieves this share of the offered rate. */
+  pacedKeptUp: 0.99,
   latencyP50Ms: 50,
-  peakRssMB: 200,
+  peakRssMB: 150,
   /** Sweep time with 50 % 404 No such path ÷ without. */
   flakyRatio: 1.2,
   findP99Ms: 50,
@@ -80,8 +85,15 @@ export function rows(r: BenchResults): Row[] {
   }
   const i = r.intake
   if (i) {
-    out.push({ measure: 'Intake: webhooks/s (service)', figure: f0(i.service.requestsPerSecond), target: `≥ ${f0(TARGETS.intakePerSecond)}`, met: i.service.requestsPerSecond >= TARGETS.intakePerSecond })
-    out.push({ measure: 'Intake: p99 latency', figure: `${f0(i.service.p99Ms)} ms`, target: `≤ ${TARGETS.intakeP99Ms} ms`, met: i.service.p99Ms <= TARGETS.intakeP99Ms })
+    out.push({ measure: 'Intake: webhooks/s (service, saturated: 32 connections as fast as answered)', figure: f0(i.service.requestsPerSecond), target: `≥ ${f0(TARGETS.intakePerSecond)}`, met: i.service.requestsPerSecond >= TARGETS.intakePerSecond })
+    const p = i.paced
+    if (p) {
+      const keptUp = p.requestsPerSecond >= p.offeredPerSecond * TARGETS.pacedKeptUp
+      out.push({ measure: `Intake: p99 at an offered ${f0(p.offeredPerSecond)}/s (open loop, from each request's due time)`, figure: `${f1(p.p99Ms)} ms at ${f0(p.requestsPerSecond)}/s`, target: `≤ ${TARGETS.intakeP99Ms} ms at ≥ ${f0(TARGETS.intakePerSecond)}/s`, met: p.p99Ms <= TARGETS.intakeP99Ms && keptUp && p.offeredPerSecond >= TARGETS.intakePerSecond })
+      out.push({ measure: 'Intake: p99 saturated (informational: the 32 connections queue behind each other)', figure: `${f0(i.service.p99Ms)} ms`, target: '—', met: undefined })
+    } else {
+      out.push({ measure: 'Intake: p99 latency (saturated; no paced run in these results)', figure: `${f0(i.service.p99Ms)} ms`, target: `≤ ${TARGETS.intakeP99Ms} ms`, met: i.service.p99Ms <= TARGETS.intakeP99Ms })
+    }
     out.push({ measure: 'Intake: deliveries on disk = 202s', figure: `${f0(i.deliveriesOnDisk)} = ${f0(i.accepted202)}`, target: 'equal', met: i.allOnDisk })
   }
   const l = r.latency
@@ -169,8 +181,15 @@ function intakeSection(r: BenchResults): string[] {
     '| | requests/s | p50 | p99 | max | requests | errors |',
     '|---|---|---|---|---|---|---|',
     `| bare Fastify route | ${f0(i.bare.requestsPerSecond)} | ${i.bare.p50Ms} ms | ${i.bare.p99Ms} ms | ${i.bare.maxMs} ms | ${f0(i.bare.requests)} | ${i.bare.errors + i.bare.timeouts} |`,
-    `| service webhook | ${f0(i.service.requestsPerSecond)} | ${i.service.p50Ms} ms | ${i.service.p99Ms} ms | ${i.service.maxMs} ms | ${f0(i.service.requests)} | ${i.service.errors + i.service.timeouts} |`,
+    `| service webhook, saturated | ${f0(i.service.requestsPerSecond)} | ${i.service.p50Ms} ms | ${i.service.p99Ms} ms | ${i.service.maxMs} ms | ${f0(i.service.requests)} | ${i.service.errors + i.service.timeouts} |`,
+    ...(i.paced ? [`| service webhook, offered ${f0(i.paced.offeredPerSecond)}/s (open loop) | ${f0(i.paced.requestsPerSecond)} | ${f1(i.paced.p50Ms)} ms | ${f1(i.paced.p99Ms)} ms | ${f1(i.paced.maxMs)} ms | ${f0(i.paced.requests)} | ${i.paced.errors + i.paced.timeouts} |`] : []),
     '',
+    ...(i.paced
+      ? [
+          `How the two service rows differ. **Saturated** (autocannon): each of the ${i.connections} connections sends its next webhook the moment the last is answered, so the service is always behind a queue of ${i.connections} and its p99 is mostly that queue (Little's law) — it measures throughput, and its p99 is shown for information. **Paced** (bench/paced-load.ts, after the saturated run, same service, same ${i.connections} keep-alive connections through an undici pool): an open loop offering exactly ${f0(i.paced.offeredPerSecond)} webhooks/s — webhook n is due at n ÷ ${f0(i.paced.offeredPerSecond)} s and is sent then whatever the answers before it did, and its latency is counted from that due time, so a service (or bench client) that falls behind shows it in full rather than slowing the load down (no coordinated omission). This is the target row "p99 ≤ ${TARGETS.intakeP99Ms} ms at ≥ ${f0(TARGETS.intakePerSecond)}/s"; it counts as met only if the run also achieved ≥ ${f0(TARGETS.pacedKeptUp * 100)} % of the offered rate. autocannon's own \`overallRate\` was not used for it: it sends each second's budget as fast as the connections allow and then idles, i.e. near-saturated bursts. The bench client shares the machine too: it sent its latest webhook ${f1(i.paced.maxSendLagMs)} ms after its due time, and that lag is inside the figures.`,
+          ''
+        ]
+      : []),
     `Service ÷ bare route: **${f2(i.ratio)}**. Status codes from the service: ${Object.entries(i.service.statusCodes).map(([c, n]) => `${c} × ${f0(n)}`).join(', ')}. 202s answered (warm-up included): ${f0(i.accepted202)}; deliveries found in the ledger afterwards: ${f0(i.deliveriesOnDisk)} — ${i.allOnDisk ? 'equal' : '**not equal**'}.`
   ]
   if (r.fsync) {
@@ -206,7 +225,7 @@ function memorySection(r: BenchResults): string[] {
   const out = [
     '## 4. Memory and scale',
     '',
-    `The service runs in a child process; its RSS is read from /proc/<pid>/status every 50 ms (and the kernel's high-water mark VmHWM, which no sampling can miss), and a preloaded probe (bench/mem-probe.mjs) records process.memoryUsage() at its own highest-RSS sample to split the peak up. "File-backed" is mostly the node binary's own pages (shared with every other node process); "anonymous" is V8's heap plus native allocations.`,
+    `The service runs in a child process started as production starts it, with the V8 flags of bin/knack311.js's first line (${r.serviceNodeFlags?.length ? `\`${r.serviceNodeFlags.join(' ')}\`` : 'none recorded'}; \`npm start\` and the Dockerfile's CMD pass the same, test/deploy/node-flags.test.ts keeps them equal); its RSS is read from /proc/<pid>/status every 50 ms (and the kernel's high-water mark VmHWM, which no sampling can miss), and a preloaded probe (bench/mem-probe.mjs) records process.memoryUsage() at its own highest-RSS sample to split the peak up. "File-backed" is mostly the node binary's own pages (shared with every other node process); "anonymous" is V8's heap plus native allocations.`,
     '',
     `**Queued:** ${f0(q.queued)} webhooks over 150 SRs taken in by the service with its worker off (bench/service-child.mjs: the compiled service built as server.ts builds it, \`startWorker: false\`), 32 connections, real disk; then the service restarted as \`knack311 serve\` with the worker on and the ESB down (production retry schedule), held ${f1(q.holdSeconds)} s with everything queued while /healthz is probed every 100 ms. ${f0(q.onDisk)} rows on disk, ${f0(q.pending)} pending. Intake in this run: ${f0(q.intakePerSecond)} webhooks/s, p99 ${f0(q.intakeP99Ms)} ms. /healthz during the hold: p50 ${f1(q.healthP50Ms)} ms, p99 ${f1(q.healthP99Ms)} ms, max ${f1(q.healthMaxMs)} ms — each worker pass runs the claim and next-due queries, which look at each SR's head only (see the findings).`,
     '',
@@ -250,10 +269,13 @@ function ledgerSection(r: BenchResults): string[] {
 function findings(r: BenchResults): string[] {
   const out: string[] = []
   const i = r.intake
-  if (i && (i.service.requestsPerSecond < TARGETS.intakePerSecond || i.service.p99Ms > TARGETS.intakeP99Ms)) {
+  const targetP99 = i?.paced?.p99Ms ?? i?.service.p99Ms ?? 0
+  const pacedShort = i?.paced !== undefined && i.paced.requestsPerSecond < i.paced.offeredPerSecond * TARGETS.pacedKeptUp
+  if (i && (i.service.requestsPerSecond < TARGETS.intakePerSecond || targetP99 > TARGETS.intakeP99Ms || pacedShort)) {
     const short = TARGETS.intakePerSecond - i.service.requestsPerSecond
     out.push(
-      `- **Intake ${f0(i.service.requestsPerSecond)}/s against ≥ ${f0(TARGETS.intakePerSecond)}/s${short > 0 ? ` (short by ${f0(short)}/s, ${pct(i.service.requestsPerSecond / TARGETS.intakePerSecond)} of the target)` : ' (met)'}; p99 ${f0(i.service.p99Ms)} ms against ≤ ${TARGETS.intakeP99Ms} ms${i.service.p99Ms > TARGETS.intakeP99Ms ? ` (over by ${f0(i.service.p99Ms - TARGETS.intakeP99Ms)} ms)` : ' (met)'}.** ` +
+      `- **Intake ${f0(i.service.requestsPerSecond)}/s saturated against ≥ ${f0(TARGETS.intakePerSecond)}/s${short > 0 ? ` (short by ${f0(short)}/s, ${pct(i.service.requestsPerSecond / TARGETS.intakePerSecond)} of the target)` : ' (met)'}; p99 ${f1(targetP99)} ms${i.paced ? ` at an offered ${f0(i.paced.offeredPerSecond)}/s (achieved ${f0(i.paced.requestsPerSecond)}/s)` : ''} against ≤ ${TARGETS.intakeP99Ms} ms${targetP99 > TARGETS.intakeP99Ms ? ` (over by ${f1(targetP99 - TARGETS.intakeP99Ms)} ms)` : ' (met)'}.** ` +
+        (pacedShort ? `An open loop above what the service can take in queues without bound, so its p99 grows with the run's length: the paced figure then says "not at this rate on this machine now", not a steady-state latency. The saturated run is the service's capacity at that moment (${f0(i.service.requestsPerSecond)}/s), and the target needs it well above ${f0(TARGETS.intakePerSecond)}/s. Not explained yet: the paced backlog drained at ${f0(i.paced?.requestsPerSecond ?? 0)}/s, below that capacity, although the service saw the same ${i.connections} connections — the bench client (an undici pool holding the whole backlog) is the first suspect. ` : '') +
         `In the same run a bare Fastify route reached ${f0(i.bare.requestsPerSecond)}/s with p99 ${i.bare.p99Ms} ms${i.bare.requestsPerSecond < TARGETS.intakePerSecond ? ' — below the target itself: on this shared 2-core machine (load average in the header) the HTTP layer alone cannot reach 3,000/s, so part of the gap is the machine' : ''}. ` +
         `The service does ${f1(1 / i.ratio)}× the bare route's work per request: authentication, schema and shape checks, full validation of the record (zod, time-zone conversion of the date with Intl), a SHA-256 content hash, the duplicate check and insert into five indexes, and a durable commit.`
     )
@@ -264,7 +286,7 @@ function findings(r: BenchResults): string[] {
       )
     }
     if (r.fsync) {
-      out.push(`  Durability costs ${f2(r.fsync.fullMsPerCommit)} ms per commit here and was kept (synchronous=FULL): a 202 still means the delivery is on disk. The group commit below shares one fsync among all webhooks that arrive in the same turn of the event loop; what is left is CPU per request on one thread, with ${i.connections} connections queueing behind it (Little's law: ${i.connections} ÷ ${f0(i.service.requestsPerSecond)}/s = ${f1((i.connections / i.service.requestsPerSecond) * 1000)} ms on average before any pause), plus the batch commit and GC pauses, which every queued request waits out — that is the tail. Next steps, in order of payoff: run the ledger's writes on a worker thread so commits stop blocking the event loop; cache the time-zone offsets in src/message/dates.ts (wallClockAt, i.e. Intl formatToParts, is 8 % of intake above); validate with a compiled schema instead of zod on the hot path.`)
+      out.push(`  Durability costs ${f2(r.fsync.fullMsPerCommit)} ms per commit here and was kept (synchronous=FULL): a 202 still means the delivery is on disk. The group commit below shares one fsync among all webhooks that arrive in the same turn of the event loop; what is left is CPU per request on one thread, with ${i.connections} connections queueing behind it (Little's law: ${i.connections} ÷ ${f0(i.service.requestsPerSecond)}/s = ${f1((i.connections / i.service.requestsPerSecond) * 1000)} ms on average before any pause), plus the batch commit and GC pauses, which every queued request waits out — that is the tail. Next steps, in order of payoff: run the ledger's writes on a worker thread so commits stop blocking the event loop; validate with a compiled schema instead of zod on the hot path.`)
     }
   }
   const s = r.sweep
@@ -289,7 +311,7 @@ function findings(r: BenchResults): string[] {
     ] as const) {
       if (mem.peakRssMB <= TARGETS.peakRssMB) continue
       out.push(
-        `- **Peak RSS ${f0(mem.peakRssMB)} MB in the ${label} against ≤ ${TARGETS.peakRssMB} MB** (over by ${f0(mem.peakRssMB - TARGETS.peakRssMB)} MB). Of that, ${f0(mem.fileBackedMB)} MB are file-backed pages (the node binary, shared with other node processes) and ${f0(mem.anonMB)} MB anonymous; V8's heap held ${f0(mem.heapTotalMB)} MB of which ${f0(mem.heapUsedMB)} MB in use at the peak sample. Nothing accumulates per record: with --trace-gc during development, a 40,000-webhook intake had two full GCs, 97.5 → 27.2 MB and 62.9 → 26.5 MB, and a 10,000-record sweep's full GCs all ended at 28–30 MB (pages stream). The peak is garbage V8 lets pile up between full GCs at high allocation rates, and it varies from run to run. V8 flags bound it: in development runs on this machine a 10,000-record sweep peaked at 183–249 MB by default, 163 MB with \`--max-semi-space-size=4\`, and 153 MB with \`--max-semi-space-size=4 --max-old-space-size=80\` (set through NODE_OPTIONS or bin/knack311.js; not changed here).`
+        `- **Peak RSS ${f0(mem.peakRssMB)} MB in the ${label} against ≤ ${TARGETS.peakRssMB} MB** (over by ${f0(mem.peakRssMB - TARGETS.peakRssMB)} MB). Of that, ${f0(mem.fileBackedMB)} MB are file-backed pages (the node binary, shared with other node processes) and ${f0(mem.anonMB)} MB anonymous; V8's heap held ${f0(mem.heapTotalMB)} MB of which ${f0(mem.heapUsedMB)} MB in use at the peak sample. Nothing accumulates per record: with --trace-gc during development, a 40,000-webhook intake had two full GCs, 97.5 → 27.2 MB and 62.9 → 26.5 MB, and a 10,000-record sweep's full GCs all ended at 28–30 MB (pages stream). The peak is garbage V8 lets pile up between full GCs at high allocation rates, and it varies from run to run. The service runs with ${r.serviceNodeFlags?.length ? `\`${r.serviceNodeFlags.join(' ')}\`` : 'no V8 flags'} in this run (see "Footprint" below).`
       )
     }
   }
@@ -339,6 +361,8 @@ export function renderMarkdown(r: BenchResults): string {
     '',
     '## Changes to src/ made for performance',
     '',
+    '- **Footprint (issue 10)**: the service starts with `--max-semi-space-size=2 --max-old-space-size=256` (bin/knack311.js\'s `#!/usr/bin/env -S node …` line, `npm start`, the Dockerfile\'s CMD) and SQLite\'s page cache is 4 MiB (`PRAGMA cache_size=-4096`; better-sqlite3 builds it with 16 MiB). Before, peaks were 226 MB (100,000 queued) and 210 MB (10,000-record sweep), mostly garbage between full GCs: V8\'s default 16 MiB semi-spaces and a heap sized for 4 GiB let it pile up. The flags must be on node\'s command line — `v8.setFlagsFromString` at start-up was measured to change nothing (the heap is sized before any script runs). The bench starts the service with the same flags (bench/proc.ts reads them from the bin; `BENCH_NODE_FLAGS=\'\'` overrides them to measure their cost). What they cost, by `node --import tsx bench/flags-cost.ts 10000 2` on 2026-12-02 (the same webhooks, 32 connections, with and without the flags alternately; CPU time of the service per webhook, which a shared machine disturbs far less than requests/s): 584 and 503 µs with the flags against 599 and 522 µs without, peak RSS 145–147 MB against 173–177 MB — no measurable CPU cost, though the garbage collector\'s share of intake\'s profile is higher (more, smaller scavenges).',
+    '- **Time-zone offsets memoized** (src/message/dates.ts): each zone\'s offset per 15-minute bucket, a bucket holding a transition always asked of Intl; `formatInstant` 14× faster (100,000 calls: 1.44 s → 0.10 s), where Intl formatToParts was 8.6 % of intake\'s CPU.',
     '- **Group commit in the SQLite ledger** (src/ledger/sqlite-ledger.ts). Before, every ledger write was its own transaction, so every webhook, claim, attempt and status change cost an fsync (synchronous=FULL) that blocked the event loop: intake measured 90–186 webhooks/s with p99 0.5–2.5 s during development on this machine, and a 100,000-delivery run could not finish in the time budget. Now the writes asked for in one turn of the event loop run in one BEGIN IMMEDIATE transaction, each inside its own savepoint (one failing write rolls back and rejects alone), and every caller is answered only after that commit. The contract holds: a 202 is sent only once its delivery is durably on disk; the same SQL runs, so one-row-per-content and one-claim-per-SR are unchanged (test/ledger passes, including the two-process test). Durability was not weakened.',
     '',
     '## Reproduce',
@@ -347,6 +371,7 @@ export function renderMarkdown(r: BenchResults): string {
     'npm run bench              # full run (< 10 min on 2 cores): writes BENCHMARKS.md and bench/results.json',
     'npm run bench -- --quick   # about a minute, small sizes: writes bench/results-quick.json only',
     'npm run bench -- --only=sweep,latency   # a subset (also: intake, memory); --no-write, --write, --tsx, --no-profile',
+    "BENCH_NODE_FLAGS='' npm run bench -- --only=memory --no-write   # the service without production's V8 flags",
     '```',
     '',
     `The service children run the build that \`npm start\` would run (tsc into node_modules/.cache/knack311-bench, plain node; \`--tsx\` runs src/ through tsx instead, whose loader thread adds ~40 MB RSS). CPU profiles go to node_modules/.cache/knack311-bench/profiles/ (summarise one with \`WINDOW='^webhook@.*intake' node --import tsx bench/profile-summary.ts <file>\`).`,

@@ -18,7 +18,7 @@ import { runLatencyBench } from './latency-bench.js'
 import { loadNow, machine } from './machine.js'
 import { runQueuedMemory, runSweepScale } from './memory-bench.js'
 import { summarizeProfile } from './profile-summary.js'
-import { ROOT, useServiceCli } from './proc.js'
+import { productionNodeFlags, ROOT, useServiceCli } from './proc.js'
 import { renderMarkdown, renderTable, type BenchResults } from './report.js'
 import { runServiceSweep, startSequentialScript, type SweepScenario } from './sweep-bench.js'
 
@@ -54,8 +54,10 @@ async function main(): Promise<void> {
     command: `npm run bench${quick ? ' -- --quick' : ''}`,
     machine: machine(),
     serviceBuild: values.tsx ? 'tsx' : 'compiled',
+    serviceNodeFlags: productionNodeFlags(),
     wallSeconds: 0
   }
+  log(`service node flags: ${results.serviceNodeFlags?.join(' ') || '(none)'}`)
   log(`machine: ${results.machine.cores} cores, ${results.machine.cpuModel}, load ${results.machine.loadAverage.start.join(' ')}`)
 
   if (!values.tsx) {
@@ -102,8 +104,9 @@ async function main(): Promise<void> {
 
   if (phases.has('intake')) {
     log(`intake: ~${SIZES.intakeS} s per target, 32 connections`)
-    results.intake = await runIntakeBench({ durationS: SIZES.intakeS, warmupRequests: SIZES.intakeWarmup, maxRequests: 100_000, connections: 32 })
-    log(`intake: ${results.intake.service.requestsPerSecond.toFixed(0)}/s (bare ${results.intake.bare.requestsPerSecond.toFixed(0)}/s), p99 ${results.intake.service.p99Ms} ms, ${results.intake.accepted202} 202s, ${results.intake.deliveriesOnDisk} on disk`)
+    results.intake = await runIntakeBench({ durationS: SIZES.intakeS, warmupRequests: SIZES.intakeWarmup, maxRequests: 100_000, connections: 32, pacedRate: 3000 })
+    const paced = results.intake.paced
+    log(`intake: ${results.intake.service.requestsPerSecond.toFixed(0)}/s (bare ${results.intake.bare.requestsPerSecond.toFixed(0)}/s), p99 ${results.intake.service.p99Ms} ms saturated; paced at ${paced?.offeredPerSecond ?? 0}/s: ${paced?.requestsPerSecond.toFixed(0) ?? '-'}/s, p99 ${paced?.p99Ms ?? '-'} ms; ${results.intake.accepted202} 202s, ${results.intake.deliveriesOnDisk} on disk`)
   }
 
   if (phases.has('memory')) {

@@ -111,6 +111,9 @@ export interface SqliteLedgerOptions {
   busyTimeoutMs?: number
 }
 
+/** SQLite's page cache per connection, in KiB. */
+const SQLITE_CACHE_KIB = 4096
+
 export function openSqliteLedger(opts: SqliteLedgerOptions): Ledger {
   if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true })
   const db = new Database(opts.path)
@@ -126,6 +129,10 @@ export function openSqliteLedger(opts: SqliteLedgerOptions): Ledger {
     db.pragma('foreign_keys = ON')
     // A prune writes a lot of WAL at once; past this the file is cut back after a checkpoint.
     db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`)
+    // A 4 MiB page cache (better-sqlite3 builds SQLite with 16 MiB): the hot pages are the
+    // indexes' right edges and each SR's head, the OS page cache holds the rest, and the 12 MiB
+    // saved is resident memory (issue 10: peak RSS ≤ 150 MB).
+    db.pragma(`cache_size = -${SQLITE_CACHE_KIB}`)
     migrateSqlite(db, opts.logger)
     adoptIncrementalVacuum(db, opts.logger)
     return new SqliteLedger(db)

@@ -95,7 +95,10 @@ t.test('runtime contract: user, volumes, config, port, health check, command', a
 
   const cmd = ops(final, 'CMD')
   t.equal(cmd.length, 1)
-  t.same(JSON.parse(cmd[0] ?? 'null'), ['node', 'bin/knack311.js', 'serve'], 'exec-form CMD')
+  const argv = JSON.parse(cmd[0] ?? 'null') as string[]
+  t.equal(argv[0], 'node', 'exec-form CMD runs node')
+  t.same(argv.slice(-2), ['bin/knack311.js', 'serve'], 'on bin/knack311.js serve')
+  t.ok(argv.slice(1, -2).every((a) => a.startsWith('--')), 'with node flags only between (node-flags.test.ts checks which)')
 })
 
 t.test('every file the image copies from the context exists and is not ignored', async (t) => {
