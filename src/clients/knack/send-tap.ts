@@ -7,11 +7,19 @@
 // socket. track() arms a callback for the one request created during its call, so requests of
 // other clients in the process (or ones the pool queues and creates later) are never mistaken
 // for ours: those simply report no write, and the limiter counts them from their answer.
+//
+// The first request on a new connection is not reported either: the far end may still be
+// setting the connection up (accepting it, routing it, a cold process) when our bytes are
+// already written, so its arrival can trail the write by far more than the network's spread.
+// The limiter counts such a request from its answer, as for an unknown write. That was the case
+// that broke counting from the send before (a first burst on new connections, 14–19 requests in
+// one of the simulator's windows); keep-alive makes it rare after the first burst.
 import diagnosticsChannel from 'node:diagnostics_channel'
 
 export interface SendTap {
   /** Runs `start` (which must create exactly one undici request synchronously, e.g. pool.request)
-   *  and calls `onSent(epochMs)` each time that request's head is written. */
+   *  and calls `onSent(epochMs)` each time that request's head is written on a connection that
+   *  has carried a request before. */
   track<T>(onSent: (atMs: number) => void, start: () => T): T
   /** Unsubscribes from the channels. */
   close(): void
@@ -19,10 +27,13 @@ export interface SendTap {
 
 interface RequestMessage {
   request: object
+  socket?: object
 }
 
 export function createSendTap(): SendTap {
   const callbacks = new WeakMap<object, (atMs: number) => void>()
+  /** Connections that have carried a request. */
+  const warm = new WeakSet<object>()
   let arming: ((atMs: number) => void) | undefined
 
   const onCreate = (message: unknown): void => {
@@ -31,8 +42,11 @@ export function createSendTap(): SendTap {
     arming = undefined
   }
   const onHeaders = (message: unknown): void => {
-    const onSent = callbacks.get((message as RequestMessage).request)
-    if (onSent) onSent(Date.now())
+    const { request, socket } = message as RequestMessage
+    const onSent = callbacks.get(request)
+    if (!onSent || socket === undefined) return
+    if (warm.has(socket)) onSent(Date.now())
+    else warm.add(socket)
   }
   diagnosticsChannel.subscribe('undici:request:create', onCreate)
   diagnosticsChannel.subscribe('undici:client:sendHeaders', onHeaders)
