@@ -4,11 +4,18 @@
 import { readyActivities } from './records.js'
 import { spawnNode } from './proc.js'
 import { startStack } from '../src/sandbox/stack.js'
+import type { KnackSimulatorOptions } from '../src/sandbox/knack-simulator.js'
 
 export interface SweepScenario {
   n: number
   srs: number
+  /** Knack's whole latency per request: the network leg, then Knack's work. */
   knackLatencyMs: number
+  /** The one-way network leg before Knack counts a request (mean), part of knackLatencyMs. */
+  knackNetworkMs?: number
+  /** Each leg varies by ± this fraction (seeded). */
+  knackJitter?: number
+  knackSeed?: number
   knackRate: number
   esbLatencyMs: number
   deadlineMs: number
@@ -51,6 +58,17 @@ function side(s: SweepScenario, ms: number, sim: { requests: number; rateLimited
   }
 }
 
+/** The Knack simulator's options for a scenario. */
+export function knackOptions(s: SweepScenario): KnackSimulatorOptions {
+  return {
+    latencyMs: s.knackLatencyMs,
+    rateLimit: s.knackRate,
+    ...(s.knackNetworkMs === undefined ? {} : { networkMs: s.knackNetworkMs }),
+    ...(s.knackJitter === undefined ? {} : { jitter: s.knackJitter }),
+    ...(s.knackSeed === undefined ? {} : { seed: s.knackSeed })
+  }
+}
+
 /** Starts today's algorithm in a child process; resolves when it has finished. */
 export function startSequentialScript(s: SweepScenario): Promise<SweepSide> {
   let out = ''
@@ -75,7 +93,7 @@ export interface GatewayFaults {
 /** The service's sweep, in this process (it does ~10 requests/s: it needs no core of its own). */
 export async function runServiceSweep(s: SweepScenario, gateway?: GatewayFaults): Promise<SweepSide & { notFoundAnswers: number; dead: number }> {
   const stack = await startStack({
-    knack: { latencyMs: s.knackLatencyMs, rateLimit: s.knackRate },
+    knack: knackOptions(s),
     esbLatencyMs: s.esbLatencyMs,
     ...(gateway ? { esb: { flaky: { notFound: gateway.notFound, seed: gateway.seed } }, esbPath: 'gateway' as const } : {}),
     env: { KNACK_RATE_LIMIT: String(s.knackRate) }
