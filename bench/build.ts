@@ -3,7 +3,7 @@
 // Built into node_modules/.cache (not dist/, which bin/knack311.js would then prefer over the
 // sources other work is editing), with openapi.yaml beside it as the routes expect.
 import { execFile } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { ROOT } from './proc.js'
@@ -22,6 +22,8 @@ export async function compileService(): Promise<{ cli: string; typeErrors: strin
     typeErrors = String((err as { stdout?: string }).stdout ?? err).slice(0, 2000)
   }
   copyFileSync(join(ROOT, 'openapi.yaml'), join(BUILD_DIR, 'openapi.yaml'))
+  // What tsc does not copy: the console's stylesheet and templates, read beside the compiled code.
+  cpSync(join(ROOT, 'src'), join(BUILD_DIR, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.ts') })
   const cli = join(BUILD_DIR, 'dist', 'cli.js')
   if (!existsSync(cli)) throw new Error(`tsc produced no ${cli}: ${typeErrors}`)
   return { cli, typeErrors }

@@ -2,7 +2,8 @@
 // service's sweep (POST /apps/:app/sweep?wait=true), on N ready records over S service requests,
 // Knack at `knackLatencyMs` and `knackRate` requests/s, the ESB at `esbLatencyMs`.
 import { readyActivities } from './records.js'
-import { spawnNode } from './proc.js'
+import { request } from 'undici'
+import { spawnNode, spawnService } from './proc.js'
 import { startStack } from '../src/sandbox/stack.js'
 import type { KnackSimulatorOptions } from '../src/sandbox/knack-simulator.js'
 
@@ -88,6 +89,34 @@ export function startSequentialScript(s: SweepScenario): Promise<SweepSide> {
 export interface GatewayFaults {
   notFound: number
   seed: number
+}
+
+/** The service's sweep with the service in a child process (the compiled build, `knack311 serve`)
+ *  and the simulators in this one. Knack counts a request when the simulator's event loop gets to
+ *  it; with the service's own work (SQLite commits, message building) on the same loop, that
+ *  moment would trail the write by the service's pauses, which no real network adds. */
+export async function runServiceSweepInChild(s: SweepScenario): Promise<SweepSide> {
+  const stack = await startStack({ buildService: false, knack: knackOptions(s), esbLatencyMs: s.esbLatencyMs })
+  const service = await spawnService({ ...stack.env, KNACK_RATE_LIMIT: String(s.knackRate) })
+  try {
+    const app = stack.appConfig('data-tracker')
+    stack.seed('data-tracker', readyActivities(s.n, s.srs, 'b'))
+    const started = performance.now()
+    const res = await request(`${service.url}/apps/data-tracker/sweep?wait=true&timeout=${Math.ceil(s.deadlineMs / 1000)}s`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.env.ADMIN_TOKEN ?? ''}` },
+      headersTimeout: s.deadlineMs + 10_000,
+      bodyTimeout: s.deadlineMs + 10_000
+    })
+    const text = await res.body.text()
+    const ms = performance.now() - started
+    if (res.statusCode !== 200) throw new Error(`sweep answered ${res.statusCode}: ${text}`)
+    const markedSent = stack.knackSim.records(app.credentials.appId, app.obj).filter((r) => r[app.fields.esb_status] === app.statuses.sent).length
+    return side(s, ms, stack.knackSim.stats(), stack.esbSim.received.length, markedSent)
+  } finally {
+    await service.stop()
+    await stack.close()
+  }
 }
 
 /** The service's sweep, in this process (it does ~10 requests/s: it needs no core of its own). */

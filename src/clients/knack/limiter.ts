@@ -11,8 +11,9 @@
 // leaves the spread unused: the best it can do is W / (W + spread + margin) of Knack's bound.
 //
 // Until the write is known the slot counts as in flight (it frees at no time). A request
-// released without a known write (it failed before reaching a socket, or the transport could not
-// see the write) is counted from its release instead: later than any arrival it could have had.
+// released without a known write (it failed before reaching a socket, the transport could not
+// see the write, or it went out on a new connection whose far end may still be setting it up:
+// sent(null)) is counted from its release instead: later than any arrival it could have had.
 // Counting from the answer for every request (what this limiter did before) also holds, but
 // costs the whole latency per slot: 77 % of the bound at 300 ms. Counting from the grant breaks
 // when writes are delayed unevenly (a new TLS connection before one request, a warm one for the
@@ -48,9 +49,11 @@ export interface WindowSeen {
 export interface Permit {
   /** How long the caller waited for this grant, in ms. */
   readonly waitedMs: number
-  /** The request was written to the socket at this epoch time (default now). Optional: a limiter
-   *  that does not count from the write may leave it out; callers use `permit.sent?.()`. */
-  sent?(atMs?: number): void
+  /** The request was written to the socket at this epoch time (default now); null: it was
+   *  written (again) where its arrival cannot be bounded, e.g. on a new connection, so it counts
+   *  from its release. Optional: a limiter that does not count from the write may leave it out;
+   *  callers use `permit.sent?.()`. */
+  sent?(atMs?: number | null): void
   /** `seen`: what Knack's answer said about its window, when it said anything. */
   release(seen?: WindowSeen): void
 }
@@ -136,6 +139,13 @@ export function createRateLimiter(opts: RateLimiterOptions): RateLimiter {
       waitedMs: now - since,
       sent(atMs) {
         if (released) return
+        if (atMs === null) {
+          // E.g. undici retrying on a new connection after the old one closed: any earlier write no longer bounds the arrival.
+          written = undefined
+          record.to = Number.POSITIVE_INFINITY
+          slot.until = Number.POSITIVE_INFINITY
+          return
+        }
         // A second write (a retry on a new socket inside the HTTP client) counts from the later one.
         written = Math.max(atMs ?? Date.now(), written ?? 0)
         record.from = written

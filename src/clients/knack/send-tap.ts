@@ -19,8 +19,8 @@ import diagnosticsChannel from 'node:diagnostics_channel'
 export interface SendTap {
   /** Runs `start` (which must create exactly one undici request synchronously, e.g. pool.request)
    *  and calls `onSent(epochMs)` each time that request's head is written on a connection that
-   *  has carried a request before. */
-  track<T>(onSent: (atMs: number) => void, start: () => T): T
+   *  has carried a request before, `onSent(null)` when it is written on a new one. */
+  track<T>(onSent: (atMs: number | null) => void, start: () => T): T
   /** Unsubscribes from the channels. */
   close(): void
 }
@@ -31,10 +31,10 @@ interface RequestMessage {
 }
 
 export function createSendTap(): SendTap {
-  const callbacks = new WeakMap<object, (atMs: number) => void>()
+  const callbacks = new WeakMap<object, (atMs: number | null) => void>()
   /** Connections that have carried a request. */
   const warm = new WeakSet<object>()
-  let arming: ((atMs: number) => void) | undefined
+  let arming: ((atMs: number | null) => void) | undefined
 
   const onCreate = (message: unknown): void => {
     if (arming === undefined) return
@@ -45,8 +45,11 @@ export function createSendTap(): SendTap {
     const { request, socket } = message as RequestMessage
     const onSent = callbacks.get(request)
     if (!onSent || socket === undefined) return
-    if (warm.has(socket)) onSent(Date.now())
-    else warm.add(socket)
+    if (warm.has(socket)) return onSent(Date.now())
+    // A new connection: this write does not bound the arrival (and cancels any earlier write of
+    // the same request, as when undici retries it on a new connection).
+    warm.add(socket)
+    onSent(null)
   }
   diagnosticsChannel.subscribe('undici:request:create', onCreate)
   diagnosticsChannel.subscribe('undici:client:sendHeaders', onHeaders)

@@ -95,7 +95,7 @@ export function createKnackTransport(opts: TransportOptions): KnackTransport {
     closing.signal.addEventListener('abort', onClose, { once: true })
     const timer = setTimeout(() => attempt.abort(new AttemptTimeout(`timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs)
     try {
-      const onSent = (atMs: number): void => permit.sent?.(atMs)
+      const onSent = (atMs: number | null): void => permit.sent?.(atMs)
       const res = await tap.track(onSent, () => pool.request({
         method: req.method,
         path: `${prefix}${req.path}${query}`,

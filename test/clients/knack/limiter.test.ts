@@ -121,6 +121,25 @@ t.test('a later write of the same request (a retry on a new socket) counts from 
   t.ok(Date.now() - at >= 99, 'one window after the later write')
 })
 
+t.test('a write that cannot bound the arrival (a retry on a new connection) cancels an earlier one', async (t) => {
+  const limiter = createRateLimiter({ rate: 1, windowMs: 100, marginMs: 0, arrivalSpreadMs: 0 })
+  t.teardown(() => limiter.close())
+  const first = await limiter.acquire()
+  first.sent?.(Date.now())
+  first.sent?.(null)
+  let granted = false
+  const second = limiter.acquire().then((p) => {
+    granted = true
+    return p
+  })
+  await new Promise((r) => setTimeout(r, 250))
+  t.equal(granted, false, 'in flight again: not granted after the window from the first write')
+  const releasedAt = Date.now()
+  first.release()
+  ;(await second).release()
+  t.ok(Date.now() - releasedAt >= 99, 'granted one window after the release')
+})
+
 t.test('a request released without a known write is counted from its release', async (t) => {
   const limiter = createRateLimiter({ rate: 1, windowMs: 100, marginMs: 0, arrivalSpreadMs: 20 })
   t.teardown(() => limiter.close())
