@@ -18,7 +18,17 @@ export interface BenchResults {
   serviceNodeFlags?: string[]
   wallSeconds: number
   fsync?: FsyncResult
-  sweep?: { scenario: SweepScenario; service: SweepSide; script?: SweepSide; ratio?: number }
+  sweep?: {
+    scenario: SweepScenario
+    service: SweepSide
+    script?: SweepSide
+    ratio?: number
+    /** The service's sweep at each Knack latency (jittered), run at the same time. */
+    atLatency?: Array<{ knackLatencyMs: number; service: SweepSide }>
+    /** The limiter's arrival spread and margin in that run (ms). */
+    arrivalSpreadMs?: number
+    marginMs?: number
+  }
   /** The sweep with a share of ESB requests answered 404 No such path, against the same sweep without. */
   flaky?: { scenario: SweepScenario; notFound: number; seed: number; clean: SweepSide; flaky: SweepSide & { notFoundAnswers: number; dead: number }; ratio: number }
   /** Phases measured later by `--only=… --merge` (their machine load and time). */
@@ -32,6 +42,8 @@ export interface BenchResults {
 
 export const TARGETS = {
   fractionOfBound: 0.9,
+  /** The service's sweep at each jittered Knack latency (issue 10). */
+  fractionOfBoundAtLatency: 0.97,
   rateLimited: 0,
   ratio: 3.1,
   intakePerSecond: 3000,
@@ -72,9 +84,17 @@ function largestSweep(r: BenchResults): SweepScaleResult | undefined {
 export function rows(r: BenchResults): Row[] {
   const out: Row[] = []
   const s = r.sweep
-  if (s) {
+  if (s?.atLatency) {
+    for (const x of s.atLatency) {
+      const at = `Knack ${x.knackLatencyMs} ms ± ${f0((s.scenario.knackJitter ?? 0) * 100)} %`
+      out.push({ measure: `Sweep (service), ${at}: share of the Knack-limit bound, ${s.scenario.n} records`, figure: pct(x.service.fractionOfBound), target: `≥ ${pct(TARGETS.fractionOfBoundAtLatency)}`, met: x.service.fractionOfBound >= TARGETS.fractionOfBoundAtLatency })
+      out.push({ measure: `Sweep (service), ${at}: 429s from Knack`, figure: String(x.service.rateLimited), target: '0', met: x.service.rateLimited === 0 })
+    }
+  } else if (s) {
     out.push({ measure: `Sweep (service): share of the Knack-limit bound, ${s.scenario.n} records`, figure: pct(s.service.fractionOfBound), target: `≥ ${pct(TARGETS.fractionOfBound)}`, met: s.service.fractionOfBound >= TARGETS.fractionOfBound })
     out.push({ measure: 'Sweep (service): 429s from Knack', figure: String(s.service.rateLimited), target: '0', met: s.service.rateLimited === 0 })
+  }
+  if (s) {
     if (s.ratio !== undefined) out.push({ measure: 'Sweep: service ÷ sequential script (records/s)', figure: `${f2(s.ratio)}×`, target: `≥ ${TARGETS.ratio}×`, met: s.ratio >= TARGETS.ratio })
     out.push({ measure: 'Sweep (service): every record at the ESB and SENT in Knack', figure: `${s.service.esbReceived} / ${s.service.markedSent} of ${s.scenario.n}`, target: 'all', met: s.service.complete })
   }
@@ -146,9 +166,43 @@ function sweepSection(r: BenchResults): string[] {
     const ideal = (sc.n * (sc.esbLatencyMs + sc.knackLatencyMs)) / 1000
     out.push('', `(b) ÷ (a) = **${f2(s.ratio)}×**. The script's floor is N × (ESB + Knack latency) = ${f1(ideal)} s; it took ${f1(s.script.seconds)} s (${f1(((s.script.seconds - ideal) / sc.n) * 1000)} ms per record of overhead: message building, TLS, and the shared machine's scheduling).`)
   }
+  if (s.atLatency) {
+    out.push(...knackLatencySection(s.scenario, s.atLatency, s.arrivalSpreadMs ?? 20, s.marginMs ?? 5))
+    return out
+  }
   out.push(
     '',
     `Why (b) stops short of 100 % of the bound: the service's limiter (src/clients/knack/limiter.ts) holds each of its ${sc.knackRate} slots from the send until one window (1,000 ms + 15 ms margin) after the *answer*, so one slot serves once per latency + 1,015 ms — ${sc.knackRate} / ${((sc.knackLatencyMs + 1015) / 1000).toFixed(3)} s = ${f2(sc.knackRate / ((sc.knackLatencyMs + 1015) / 1000))} requests/s at ${sc.knackLatencyMs} ms, i.e. at most ${pct(1000 / (sc.knackLatencyMs + 1015))} of the bound. That is the price of never drawing a 429 whatever the network does (the limiter's header explains the case that made it necessary); the first records also wait for the first ESB answers (${sc.esbLatencyMs} ms) before any PUT.`
+  )
+  return out
+}
+
+/** Section 1's service sweep at each Knack latency, and the bound the arrival spread imposes. */
+function knackLatencySection(sc: SweepScenario, runs: Array<{ knackLatencyMs: number; service: SweepSide }>, spreadMs: number, marginMs: number): string[] {
+  const jitter = `${f0((sc.knackJitter ?? 0) * 100)} %`
+  const network = sc.knackNetworkMs ?? 20
+  const best = 1000 / (1000 + spreadMs + marginMs)
+  const out = [
+    '',
+    `### The service's sweep at Knack latencies of ${runs.map((x) => x.knackLatencyMs).join(', ')} ms`,
+    '',
+    `The same sweep (b) at three Knack latencies, one after the other (beside the script), each on fresh simulators in the bench process with the service in a child process (\`knack311 serve\`, the compiled build). Knack's latency is modelled where the time goes: the request's way to Knack, ${network} ms ± ${jitter} one way, before Knack counts it in its sliding 1 s window; then Knack's own work, the rest of the latency ± ${jitter}; each leg drawn from a seeded generator, so runs repeat. The ESB ${sc.esbLatencyMs} ms as above. (b) at ${sc.knackLatencyMs} ms in the table above is the first row here.`,
+    '',
+    '| Knack latency | seconds | records/s | Knack requests | bound (s) | share of bound | best share this limiter allows (below) | 429s | most requests in any 1 s | at ESB / SENT |',
+    '|---|---|---|---|---|---|---|---|---|---|'
+  ]
+  /** The limiter's best for a run: every window costs 1000 + spread + margin ms, plus the fixed start and end. */
+  const bestFor = (latencyMs: number, x: SweepSide) => x.boundSeconds / ((x.boundSeconds * (1000 + spreadMs + marginMs)) / 1000 + (2 * latencyMs + sc.esbLatencyMs) / 1000)
+  for (const { knackLatencyMs, service: x } of runs) {
+    out.push(`| ${knackLatencyMs} ms ± ${jitter} | ${f1(x.seconds)} | ${f2(x.recordsPerSecond)} | ${f0(x.knackRequests)} | ${f1(x.boundSeconds)} | ${pct(x.fractionOfBound)} | ${pct(bestFor(knackLatencyMs, x))} | ${x.rateLimited} | ${x.maxInAnyWindow} | ${x.esbReceived} / ${x.markedSent} |`)
+  }
+  out.push(
+    '',
+    `**The bound the arrival spread imposes.** Knack counts a request when it arrives; the client knows only when it wrote it (src/clients/knack/send-tap.ts reads that from undici's diagnostics channels). Two requests written at the same moment can arrive up to the spread of the one-way time apart (here ${network} ms ± ${jitter}: ${f0(2 * network * (sc.knackJitter ?? 0))} ms). So the limiter (src/clients/knack/limiter.ts) holds each of its ${sc.knackRate} slots from the write for the window + arrival spread + margin = 1,000 + ${spreadMs} + ${marginMs} ms (KNACK_ARRIVAL_SPREAD=${spreadMs}ms, the default; margin ${marginMs} ms for clock granularity): the request that reuses a slot then arrives at least one window after the one before it, whatever the network did, and Knack never counts more than ${sc.knackRate} in a second. No limiter can do better than leave the spread unused in every window: **best share = 1000 / (1000 + spread + margin) = ${pct(best)}** of the bound, independent of Knack's latency (which only decides how many requests are in flight). Before, a slot was held until 1,015 ms after the *answer*: 1000 / (1015 + latency), i.e. ${runs.map((x) => `${pct(1000 / (1015 + x.knackLatencyMs))} at ${x.knackLatencyMs} ms`).join(', ')}.`,
+    '',
+    `What the bound does not cover is fixed per sweep, not per window: the first PUT waits for the first page of the view (one Knack latency) and the first ESB answer (${sc.esbLatencyMs} ms), and the sweep ends one Knack latency after its last PUT is written — about 2 × latency + ${sc.esbLatencyMs} ms on a bound of ~${f0(runs[0]?.service.boundSeconds ?? 0)} s, so ${runs.map((x) => `${pct((2 * x.knackLatencyMs + sc.esbLatencyMs) / 1000 / x.service.boundSeconds)} at ${x.knackLatencyMs} ms`).join(', ')}. Together they give the "best" column above, which the runs came within a few tenths of a point of. At 1,000 records the 97 % target is out of reach at 300 and 600 ms with a 20 ms spread: it would take a longer sweep (the fixed part weighs less) or a smaller spread + margin (KNACK_ARRIVAL_SPREAD=10ms where the network's one-way time varies less: 98.5 % per window). The first burst, on new connections, is also counted from its answers (the far end may still be setting a new connection up when our bytes are written; send-tap.ts). Learning from Knack: when an answer's \`X-RateLimit-Remaining\` is 0 while our own requests cannot fill Knack's window, someone else spends the app's budget and every grant waits for \`X-RateLimit-Reset\`; a 429 pauses every grant at once until the reset.`,
+    '',
+    `**The 429s here: the simulator's own clock, as far as we can tell.** The guarantee rests on a request reaching Knack's counter at most the arrival spread later than its write. In the bench, the counter is the simulator's event loop (in the bench process), and on this shared machine (2 cores; load average 2–11 during these runs, other work type-checking and testing beside them) that loop is itself late at times by far more than 20 ms. With the three sweeps run at once in one process (service and simulators), the 1 s windows held up to 16 requests and each sweep drew 9–18 429s; stalls of up to ~100 ms between a burst's writes and the simulator seeing them showed on the server's \`http.server.request.start\` channel during development. With the service in its own process and one sweep at a time, two runs of the same limiter drew 1 / 0 / 0 429s (load 4–6) and, in this run, ${runs.map((x) => `${x.service.rateLimited}`).join(' / ')} (load up to 8) at ${runs.map((x) => x.knackLatencyMs).join(' / ')} ms. No real network delays requests written 1,025 ms apart into one second that way; whether real Knack counts a request later after its write than KNACK_ARRIVAL_SPREAD allows is the open question: if it does, raise KNACK_ARRIVAL_SPREAD (each 10 ms costs about 1 % of the bound). A 429 that does come pauses every grant until \`X-RateLimit-Reset\` (whole seconds), which is most of the distance to the best column.`
   )
   return out
 }
@@ -290,7 +344,11 @@ function findings(r: BenchResults): string[] {
     }
   }
   const s = r.sweep
-  if (s && s.service.fractionOfBound < TARGETS.fractionOfBound) {
+  for (const x of s?.atLatency ?? []) {
+    if (x.service.fractionOfBound >= TARGETS.fractionOfBoundAtLatency && x.service.rateLimited === 0) continue
+    out.push(`- **Sweep at Knack ${x.knackLatencyMs} ms reached ${pct(x.service.fractionOfBound)} of the Knack-limit bound with ${x.service.rateLimited} 429s against ≥ ${pct(TARGETS.fractionOfBoundAtLatency)} and 0.** The arrival spread caps it at ${pct(1000 / (1000 + (s?.arrivalSpreadMs ?? 20) + (s?.marginMs ?? 5)))}; the fixed start and end (2 × ${x.knackLatencyMs} + ${s?.scenario.esbLatencyMs ?? 0} ms) cost ${pct((2 * x.knackLatencyMs + (s?.scenario.esbLatencyMs ?? 0)) / 1000 / x.service.boundSeconds)} of a ${f0(x.service.boundSeconds)} s bound (section 1).`)
+  }
+  if (s && !s.atLatency && s.service.fractionOfBound < TARGETS.fractionOfBound) {
     out.push(`- **Sweep reached ${pct(s.service.fractionOfBound)} of the Knack-limit bound against ≥ ${pct(TARGETS.fractionOfBound)}** (short by ${f1((TARGETS.fractionOfBound - s.service.fractionOfBound) * 100)} points). The limiter's design caps it at ${pct(1000 / (s.scenario.knackLatencyMs + 1015))} at ${s.scenario.knackLatencyMs} ms latency (section 1); the rest is the start (the first PUT waits for the first ESB answer, ${s.scenario.esbLatencyMs} ms) and the end (the wait for the worker to go idle), and the shared machine.`)
   }
   if (s?.ratio !== undefined && s.ratio < TARGETS.ratio) {

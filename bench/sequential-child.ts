@@ -5,13 +5,13 @@ import { readFileSync } from 'node:fs'
 import { readyActivities } from './records.js'
 import { runSequentialScript } from './sequential-script.js'
 import { startStack } from '../src/sandbox/stack.js'
-import type { SweepScenario } from './sweep-bench.js'
+import { knackOptions, type SweepScenario } from './sweep-bench.js'
 
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2] ?? '{}') as SweepScenario
   const stack = await startStack({
     buildService: false,
-    knack: { latencyMs: args.knackLatencyMs, rateLimit: args.knackRate },
+    knack: knackOptions(args),
     esbLatencyMs: args.esbLatencyMs
   })
   try {

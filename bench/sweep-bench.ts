@@ -2,13 +2,21 @@
 // service's sweep (POST /apps/:app/sweep?wait=true), on N ready records over S service requests,
 // Knack at `knackLatencyMs` and `knackRate` requests/s, the ESB at `esbLatencyMs`.
 import { readyActivities } from './records.js'
-import { spawnNode } from './proc.js'
+import { request } from 'undici'
+import { spawnNode, spawnService } from './proc.js'
 import { startStack } from '../src/sandbox/stack.js'
+import type { KnackSimulatorOptions } from '../src/sandbox/knack-simulator.js'
 
 export interface SweepScenario {
   n: number
   srs: number
+  /** Knack's whole latency per request: the network leg, then Knack's work. */
   knackLatencyMs: number
+  /** The one-way network leg before Knack counts a request (mean), part of knackLatencyMs. */
+  knackNetworkMs?: number
+  /** Each leg varies by ± this fraction (seeded). */
+  knackJitter?: number
+  knackSeed?: number
   knackRate: number
   esbLatencyMs: number
   deadlineMs: number
@@ -51,6 +59,17 @@ function side(s: SweepScenario, ms: number, sim: { requests: number; rateLimited
   }
 }
 
+/** The Knack simulator's options for a scenario. */
+export function knackOptions(s: SweepScenario): KnackSimulatorOptions {
+  return {
+    latencyMs: s.knackLatencyMs,
+    rateLimit: s.knackRate,
+    ...(s.knackNetworkMs === undefined ? {} : { networkMs: s.knackNetworkMs }),
+    ...(s.knackJitter === undefined ? {} : { jitter: s.knackJitter }),
+    ...(s.knackSeed === undefined ? {} : { seed: s.knackSeed })
+  }
+}
+
 /** Starts today's algorithm in a child process; resolves when it has finished. */
 export function startSequentialScript(s: SweepScenario): Promise<SweepSide> {
   let out = ''
@@ -72,10 +91,38 @@ export interface GatewayFaults {
   seed: number
 }
 
+/** The service's sweep with the service in a child process (the compiled build, `knack311 serve`)
+ *  and the simulators in this one. Knack counts a request when the simulator's event loop gets to
+ *  it; with the service's own work (SQLite commits, message building) on the same loop, that
+ *  moment would trail the write by the service's pauses, which no real network adds. */
+export async function runServiceSweepInChild(s: SweepScenario): Promise<SweepSide> {
+  const stack = await startStack({ buildService: false, knack: knackOptions(s), esbLatencyMs: s.esbLatencyMs })
+  const service = await spawnService({ ...stack.env, KNACK_RATE_LIMIT: String(s.knackRate) })
+  try {
+    const app = stack.appConfig('data-tracker')
+    stack.seed('data-tracker', readyActivities(s.n, s.srs, 'b'))
+    const started = performance.now()
+    const res = await request(`${service.url}/apps/data-tracker/sweep?wait=true&timeout=${Math.ceil(s.deadlineMs / 1000)}s`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.env.ADMIN_TOKEN ?? ''}` },
+      headersTimeout: s.deadlineMs + 10_000,
+      bodyTimeout: s.deadlineMs + 10_000
+    })
+    const text = await res.body.text()
+    const ms = performance.now() - started
+    if (res.statusCode !== 200) throw new Error(`sweep answered ${res.statusCode}: ${text}`)
+    const markedSent = stack.knackSim.records(app.credentials.appId, app.obj).filter((r) => r[app.fields.esb_status] === app.statuses.sent).length
+    return side(s, ms, stack.knackSim.stats(), stack.esbSim.received.length, markedSent)
+  } finally {
+    await service.stop()
+    await stack.close()
+  }
+}
+
 /** The service's sweep, in this process (it does ~10 requests/s: it needs no core of its own). */
 export async function runServiceSweep(s: SweepScenario, gateway?: GatewayFaults): Promise<SweepSide & { notFoundAnswers: number; dead: number }> {
   const stack = await startStack({
-    knack: { latencyMs: s.knackLatencyMs, rateLimit: s.knackRate },
+    knack: knackOptions(s),
     esbLatencyMs: s.esbLatencyMs,
     ...(gateway ? { esb: { flaky: { notFound: gateway.notFound, seed: gateway.seed } }, esbPath: 'gateway' as const } : {}),
     env: { KNACK_RATE_LIMIT: String(s.knackRate) }

@@ -58,7 +58,7 @@ async function previewCommand(appName: string | undefined, recordId: string | un
   const config = loadConfig(process.env, { need: 'knack' })
   const app = appNamed(config, appName)
   if (!recordId) throw new UsageError('missing <record-id>')
-  const knack = createKnackClient({ baseUrl: config.knackApiUrl, rateLimit: config.knackRateLimit })
+  const knack = createKnackClient({ baseUrl: config.knackApiUrl, rateLimit: config.knackRateLimit, arrivalSpreadMs: config.knackArrivalSpreadMs })
   try {
     const parsed = parseActivity(app, await knack.readRecord(app, recordId))
     if (!parsed.ok) {
@@ -80,7 +80,7 @@ async function previewCommand(appName: string | undefined, recordId: string | un
 async function checkCommand(appName: string | undefined): Promise<number> {
   const config = loadConfig(process.env, { need: 'knack' })
   const app = appNamed(config, appName)
-  const knack = createKnackClient({ baseUrl: config.knackApiUrl, rateLimit: config.knackRateLimit })
+  const knack = createKnackClient({ baseUrl: config.knackApiUrl, rateLimit: config.knackRateLimit, arrivalSpreadMs: config.knackArrivalSpreadMs })
   try {
     const known = new Set((await knack.listFields(app)).map((f) => f.key))
     let missing = 0

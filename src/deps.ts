@@ -22,6 +22,7 @@ export async function createDeps(config: Config, logger: Logger, metrics: Metric
   const knack = createKnackClient({
     baseUrl: config.knackApiUrl,
     rateLimit: config.knackRateLimit,
+    arrivalSpreadMs: config.knackArrivalSpreadMs,
     logger,
     observe: {
       request: (method, route, status, seconds) => metrics.knackRequests.observe({ method, route, status: String(status) }, seconds),

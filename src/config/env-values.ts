@@ -1,7 +1,9 @@
 // Parsers for the environment values that are more than a duration or a URL: the operator
-// token list, e-mail address lists, the digest's time of day and the trusted proxies. Each throws
-// a plain Error whose message reads after the variable's name, and never repeats a token.
+// token list, e-mail address lists, the digest's time of day, the trusted proxies and the Knack
+// arrival spread. Each throws a plain Error whose message reads after the variable's name, and
+// never repeats a token.
 import { isIP } from 'node:net'
+import { parseDuration } from './duration.js'
 
 /** One person allowed into the admin routes and the console. "admin" is ADMIN_TOKEN's holder. */
 export interface Operator {
@@ -63,6 +65,17 @@ export function parseDigestAt(text: string): DigestAt {
   const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(text.trim())
   if (m === null) throw new Error(`${JSON.stringify(text)} is not a time of day (HH:MM, 24-hour, e.g. 07:00)`)
   return { hour: Number(m[1]), minute: Number(m[2]) }
+}
+
+/** Most the arrival spread may be: the limiter holds it on top of every 1 s window, so a second
+ *  would halve the rate; a spread that large means the network, not the limiter, needs fixing. */
+const MAX_ARRIVAL_SPREAD_MS = 500
+
+/** KNACK_ARRIVAL_SPREAD: `20ms`, `0ms` … `500ms` (a duration; zero allowed). */
+export function parseArrivalSpread(text: string): number {
+  const ms = parseDuration(text)
+  if (ms > MAX_ARRIVAL_SPREAD_MS) throw new Error(`${JSON.stringify(text)} is more than ${MAX_ARRIVAL_SPREAD_MS}ms (it is added to every 1 s window)`)
+  return ms
 }
 
 /** proxy-addr's names for address ranges, accepted beside addresses and CIDR blocks. */

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { parseEnv } from 'node:util'
 import { ConfigInvalid } from '../errors.js'
 import { parseDuration, parseDurationList, parseSpan } from './duration.js'
-import { parseDigestAt, parseEmailList, parseOperatorTokens, parseTrustProxy, type DigestAt, type Operator, type TrustProxy } from './env-values.js'
+import { parseArrivalSpread, parseDigestAt, parseEmailList, parseOperatorTokens, parseTrustProxy, type DigestAt, type Operator, type TrustProxy } from './env-values.js'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = (typeof LOG_LEVELS)[number]
@@ -44,6 +44,7 @@ const ENV_SCHEMA = {
     },
     RETRY_SCHEDULE: { type: 'string', default: '30s,2m,10m,30m,1h,2h,4h,8h' },
     KNACK_RATE_LIMIT: { type: 'number', exclusiveMinimum: 0, default: 10 },
+    KNACK_ARRIVAL_SPREAD: { type: 'string', default: '20ms' },
     SWEEP_INTERVAL: { type: 'string' },
     RETENTION: { type: 'string', default: '90d' },
     ALERT_SLACK_URL: { type: 'string' },
@@ -122,6 +123,7 @@ interface RawEnv {
   DATABASE_URL: string
   RETRY_SCHEDULE: string
   KNACK_RATE_LIMIT: number
+  KNACK_ARRIVAL_SPREAD: string
   SWEEP_INTERVAL?: string
   RETENTION: string
   ALERT_SLACK_URL?: string
@@ -167,6 +169,8 @@ export interface EnvSettings {
   databaseUrl: string
   retryScheduleMs: number[]
   knackRateLimit: number
+  /** KNACK_ARRIVAL_SPREAD: how much later one request can reach Knack than another written at the same moment. */
+  knackArrivalSpreadMs: number
   sweepIntervalMs?: number | undefined
   /** null: RETENTION=off, keep everything. */
   retentionMs: number | null
@@ -247,6 +251,7 @@ export function readEnv(env: NodeJS.ProcessEnv, opts: ReadEnvOptions = {}): EnvS
   const esbProbeEveryMs = check('ESB_PROBE_EVERY', positive)
   const retryScheduleMs = check('RETRY_SCHEDULE', parseDurationList)
   const sweepIntervalMs = check('SWEEP_INTERVAL', positive)
+  const knackArrivalSpreadMs = check('KNACK_ARRIVAL_SPREAD', parseArrivalSpread)
   const leaseMs = check('LEASE_DURATION', positive)
   const publicUrl = check('PUBLIC_URL', anyUrl)
   const trustProxy = check('TRUST_PROXY', parseTrustProxy)
@@ -312,6 +317,7 @@ export function readEnv(env: NodeJS.ProcessEnv, opts: ReadEnvOptions = {}): EnvS
     databaseUrl: raw.DATABASE_URL,
     retryScheduleMs: retryScheduleMs ?? [],
     knackRateLimit: raw.KNACK_RATE_LIMIT,
+    knackArrivalSpreadMs: knackArrivalSpreadMs ?? 0,
     sweepIntervalMs,
     retentionMs: retention ?? null,
     alertSlackUrl,

@@ -38,6 +38,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, opts: LoadConfigOptions = {})
     databaseUrl: settings.databaseUrl,
     retryScheduleMs: settings.retryScheduleMs,
     knackRateLimit: settings.knackRateLimit,
+    knackArrivalSpreadMs: settings.knackArrivalSpreadMs,
     sweepIntervalMs: settings.sweepIntervalMs,
     retentionMs: settings.retentionMs,
     alerts: {

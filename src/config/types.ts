@@ -107,6 +107,8 @@ export interface Config {
   /** Waits between delivery attempts, in ms; after the last, a delivery is dead. */
   retryScheduleMs: number[]
   knackRateLimit: number
+  /** Held per window on top of Knack's 1 s by the limiter (KNACK_ARRIVAL_SPREAD), in ms. */
+  knackArrivalSpreadMs: number
   sweepIntervalMs?: number | undefined
   /** sent/skipped deliveries older than this are pruned; null keeps everything. */
   retentionMs: number | null

@@ -8,6 +8,13 @@
 // - Filters support `is`, `is not`, `is blank`, `is not blank`, `higher than`, `lower than`, with match `and`/`or`.
 // - Requests answered 429 still count in the per-second window and toward the daily limit.
 // - The daily counter resets at midnight UTC.
+//
+// Where the time goes (latencyMs): a request first travels to Knack (the network's one-way time,
+// networkMs) and only then does Knack count it in its window; the rest of the latency is Knack's
+// own work after counting. Each leg varies by ±jitter (a fraction), drawn from a generator seeded
+// with `seed`, so runs repeat. The answer's way back is folded into the work. A client that
+// writes two requests at the same moment may thus see them counted up to
+// 2 × jitter × networkMs apart: that is the arrival spread a limiter must leave per window.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { KnackField, KnackRecord } from '../clients/knack/types.js'
@@ -20,8 +27,15 @@ export interface KnackSimulatorOptions {
   port?: number
   /** Requests per app in any sliding 1000 ms window before 429. Default 10. */
   rateLimit?: number
-  /** Added before every answer. Default 0. */
+  /** From the request's arrival at our socket to the answer, both legs together. Default 0. */
   latencyMs?: number
+  /** The part of latencyMs before Knack counts the request (the network's one-way time).
+   *  Default 20 ms, never more than latencyMs (so 0 when latencyMs is 0). */
+  networkMs?: number
+  /** Each leg is drawn from its mean × (1 ± jitter), uniformly; e.g. 0.3. Default 0. */
+  jitter?: number
+  /** Seeds the jitter's generator. Default 1. */
+  seed?: number
   /** Requests per app per day before 429. Default 25,000 (Knack's largest plan). */
   dailyLimit?: number
 }
@@ -53,6 +67,8 @@ export interface SimulatorStats {
   maxInAnyWindow: number
   /** The last MAX_PUTS PUTs, oldest first. */
   puts: SimulatorPut[]
+  /** The legs drawn for the last MAX_LEGS requests, oldest first (see networkMs and jitter). */
+  legs: Array<{ networkMs: number; workMs: number }>
 }
 
 export interface FailureMatch {
@@ -80,6 +96,7 @@ export interface KnackSimulator {
   resetStats(): void
   /** Answer the next `count` authenticated requests that match with `status`. */
   failNext(count: number, match: FailureMatch): void
+  /** The whole latency, keeping the network leg's mean (never more than `ms`) and the jitter. */
   setLatency(ms: number): void
   close(): Promise<void>
 }
@@ -96,6 +113,7 @@ export function appSpecFor(app: AppConfig): SimulatorAppSpec {
 }
 
 const MAX_PUTS = 100_000
+const MAX_LEGS = 10_000
 const MAX_BODY_BYTES = 1_000_000
 const WINDOW_MS = 1000
 
@@ -126,7 +144,20 @@ interface Answer {
 export async function startKnackSimulator(opts: KnackSimulatorOptions = {}): Promise<KnackSimulator> {
   const rateLimit = opts.rateLimit ?? 10
   const dailyLimit = opts.dailyLimit ?? 25_000
-  let latencyMs = opts.latencyMs ?? 0
+  let latencyMs = Math.max(0, opts.latencyMs ?? 0)
+  const networkMeanMs = Math.max(0, opts.networkMs ?? 20)
+  const jitter = Math.min(1, Math.max(0, opts.jitter ?? 0))
+  const random = seededRandom(opts.seed ?? 1)
+  /** The mean ms of one leg drawn with the jitter. */
+  const draw = (meanMs: number): number => (meanMs <= 0 ? 0 : meanMs * (1 + jitter * (2 * random() - 1)))
+  /** The two legs of one request: before Knack counts it, and Knack's work after. */
+  const legs = (): { networkMs: number; workMs: number } => {
+    const network = Math.min(networkMeanMs, latencyMs)
+    const leg = { networkMs: draw(network), workMs: draw(latencyMs - network) }
+    stats.legs.push(leg)
+    if (stats.legs.length > MAX_LEGS + MAX_LEGS / 10) stats.legs.splice(0, stats.legs.length - MAX_LEGS)
+    return leg
+  }
   const apps = new Map<string, AppState>()
   const switches: Array<{ remaining: number; match: FailureMatch }> = []
   let stats = emptyStats()
@@ -221,7 +252,10 @@ export async function startKnackSimulator(opts: KnackSimulatorOptions = {}): Pro
   /** Count the request in the app's window and day; say whether it is over a limit. */
   function meter(app: AppState, now: number): { over: boolean; headers: Record<string, string> } {
     while (app.window.length > 0 && (app.window[0] as number) <= now - WINDOW_MS) app.window.shift()
-    app.window.push(now)
+    // Arrival times come from drawn network legs, so one may be earlier than the last counted: keep the window sorted.
+    let at = app.window.length
+    while (at > 0 && (app.window[at - 1] as number) > now) at--
+    app.window.splice(at, 0, now)
     stats.maxInAnyWindow = Math.max(stats.maxInAnyWindow, app.window.length)
     const day = new Date(now).toISOString().slice(0, 10)
     if (day !== app.day) {
@@ -267,10 +301,14 @@ export async function startKnackSimulator(opts: KnackSimulatorOptions = {}): Pro
       req.resume()
       return send(res, 401, errors('Invalid API key or application id'))
     }
-    const now = Date.now()
-    const metered = meter(app, now)
+    const { networkMs, workMs } = legs()
+    // Knack counts the request when it arrives: after the network leg. The arrival is the time
+    // the leg ends (not when its timer fires), so a late timer does not move the count.
+    const now = Date.now() + networkMs
+    if (networkMs > 0) await delay(now - Date.now())
+    const metered = meter(app, Math.round(now))
     const reply = async (status: number, body: unknown, extra: Record<string, string> = {}): Promise<void> => {
-      if (latencyMs > 0) await delay(latencyMs)
+      if (workMs > 0) await delay(workMs)
       if (status === 429) stats.rateLimited++
       send(res, status, body, { ...metered.headers, ...extra })
     }
@@ -353,7 +391,7 @@ export async function startKnackSimulator(opts: KnackSimulatorOptions = {}): Pro
     },
 
     stats() {
-      return { ...stats, byRoute: { ...stats.byRoute }, puts: [...stats.puts] }
+      return { ...stats, byRoute: { ...stats.byRoute }, puts: [...stats.puts], legs: stats.legs.map((l) => ({ ...l })) }
     },
 
     resetStats() {
@@ -426,7 +464,19 @@ function parseBody(text: string): Record<string, unknown> {
 }
 
 function emptyStats(): SimulatorStats {
-  return { requests: 0, byRoute: {}, rateLimited: 0, maxInAnyWindow: 0, puts: [] }
+  return { requests: 0, byRoute: {}, rateLimited: 0, maxInAnyWindow: 0, puts: [], legs: [] }
+}
+
+/** mulberry32: a small seeded generator of floats in [0, 1), so jittered runs repeat. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let x = state
+    x = Math.imul(x ^ (x >>> 15), x | 1)
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
+    return ((x ^ (x >>> 14)) >>> 0) / 4_294_967_296
+  }
 }
 
 function delay(ms: number): Promise<void> {

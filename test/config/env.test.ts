@@ -17,6 +17,7 @@ t.test('every default', async (t) => {
   t.equal(s.databaseUrl, 'sqlite:data/knack311.sqlite')
   t.same(s.retryScheduleMs, [30_000, 120_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 14_400_000, 28_800_000])
   t.equal(s.knackRateLimit, 10)
+  t.equal(s.knackArrivalSpreadMs, 20)
   t.equal(s.sweepIntervalMs, undefined)
   t.equal(s.port, 3000)
   t.equal(s.host, '0.0.0.0')
@@ -40,6 +41,7 @@ t.test('values given are typed', async (t) => {
       DATABASE_URL: 'postgresql://u:p@db/knack',
       RETRY_SCHEDULE: '1s,5s',
       KNACK_RATE_LIMIT: '2.5',
+      KNACK_ARRIVAL_SPREAD: '0ms',
       SWEEP_INTERVAL: '5m',
       PORT: '0',
       LOG_LEVEL: 'debug',
@@ -55,6 +57,7 @@ t.test('values given are typed', async (t) => {
   t.equal(s.databaseUrl, 'postgresql://u:p@db/knack')
   t.same(s.retryScheduleMs, [1000, 5000])
   t.equal(s.knackRateLimit, 2.5)
+  t.equal(s.knackArrivalSpreadMs, 0, 'no spread is allowed (a network that delays every request alike)')
   t.equal(s.sweepIntervalMs, 300_000)
   t.equal(s.port, 0)
   t.equal(s.logLevel, 'debug')
@@ -93,6 +96,8 @@ t.test('each bad value stops with one line naming the variable', async (t) => {
     [{ DATABASE_URL: 'sqlite:' }, 'DATABASE_URL: "sqlite:…" is not sqlite:<path>, sqlite::memory: or postgres://…'],
     [{ KNACK_RATE_LIMIT: '0' }, 'KNACK_RATE_LIMIT: "0" is not a number above 0 (requests per second)'],
     [{ KNACK_RATE_LIMIT: 'fast' }, 'KNACK_RATE_LIMIT: "fast" is not a number above 0 (requests per second)'],
+    [{ KNACK_ARRIVAL_SPREAD: '20' }, 'KNACK_ARRIVAL_SPREAD: "20" is not a duration (use ms, s, m, h, d)'],
+    [{ KNACK_ARRIVAL_SPREAD: '1s' }, 'KNACK_ARRIVAL_SPREAD: "1s" is more than 500ms (it is added to every 1 s window)'],
     [{ PORT: '70000' }, 'PORT: "70000" is not a whole number from 0 to 65535'],
     [{ PORT: '80.5' }, 'PORT: "80.5" is not a whole number from 0 to 65535'],
     [{ WORKER_CONCURRENCY: '0' }, 'WORKER_CONCURRENCY: "0" is not a whole number of 1 or more'],

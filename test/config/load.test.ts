@@ -41,6 +41,7 @@ t.test('service: everything from the defaults of a prepared working directory', 
   t.equal(config.databaseUrl, 'sqlite:data/knack311.sqlite')
   t.equal(config.retryScheduleMs.length, 8)
   t.equal(config.knackRateLimit, 10)
+  t.equal(config.knackArrivalSpreadMs, 20)
   t.equal(config.sweepIntervalMs, undefined)
   t.equal(config.leaseMs, 120_000)
   t.equal(config.workerConcurrency, 16)

@@ -8,7 +8,10 @@ import { postSweep, waitForIdle, waitForKnackStatus } from '../helpers/pipeline.
 const app = 'data-tracker'
 
 t.test('300 records over 40 SRs at Knack\'s 10 requests/s: all sent, in order, never rate limited', async (t) => {
-  const stack = await startStack({ esbLatencyMs: 20, env: { RETRY_SCHEDULE: '50ms,100ms,200ms' } })
+  // KNACK_ARRIVAL_SPREAD: the limiter counts a request from its write; here Knack's "arrival" is
+  // when this same process's event loop gets to the request, and on a loaded machine that trails
+  // the write by far more than a real network's 20 ms spread (a stall moves a whole burst).
+  const stack = await startStack({ esbLatencyMs: 20, env: { RETRY_SCHEDULE: '50ms,100ms,200ms', KNACK_ARRIVAL_SPREAD: '250ms' } })
   t.teardown(() => stack.close())
   const acts = spread('26-A', 300, 40, 311)
   stack.seed(app, acts)
@@ -31,7 +34,7 @@ t.test('ESB latency varying 0-50 ms, many SRs in parallel: order per SR still ho
   // A higher limit on both sides keeps this one short; the limit itself is the test above.
   const stack = await startStack({
     knack: { rateLimit: 50 },
-    env: { RETRY_SCHEDULE: '50ms,100ms,200ms', KNACK_RATE_LIMIT: '50', WORKER_CONCURRENCY: '16' }
+    env: { RETRY_SCHEDULE: '50ms,100ms,200ms', KNACK_RATE_LIMIT: '50', WORKER_CONCURRENCY: '16', KNACK_ARRIVAL_SPREAD: '250ms' }
   })
   t.teardown(() => stack.close())
   const acts = spread('26-B', 150, 25, 42)

@@ -153,7 +153,7 @@ t.test('rate limit: over the limit in a sliding second is 429 with the headers',
   t.equal(stats.requests, 5)
   t.equal(stats.byRoute['GET /pages/:scene/views/:view/records/:id'], 5)
   sim.resetStats()
-  t.same(sim.stats(), { requests: 0, byRoute: {}, rateLimited: 0, maxInAnyWindow: 0, puts: [] })
+  t.same(sim.stats(), { requests: 0, byRoute: {}, rateLimited: 0, maxInAnyWindow: 0, puts: [], legs: [] })
   // After the reset time the app may call again.
   await new Promise((r) => setTimeout(r, Math.max(0, reset * 1000 - Date.now()) + 10))
   t.equal((await get(`${VIEW}/rec-1`)).status, 200, 'allowed again after X-RateLimit-Reset')
@@ -241,6 +241,36 @@ t.test('latency delays answers', async (t) => {
   await get(`/objects/${app.obj}/fields`)
   t.ok(Date.now() - started >= 115, 'the answer waited for the latency')
   sim.setLatency(0)
+})
+
+t.test('the network leg comes before Knack counts the request; the latency is both legs together', async (t) => {
+  const { get, sim } = await setup(t, { latencyMs: 600, networkMs: 600 })
+  const started = Date.now()
+  const answer = get(`/objects/${app.obj}/fields`)
+  // Our timer expires before the simulator's network leg does, so it runs first however busy the machine is.
+  await new Promise((r) => setTimeout(r, 200))
+  t.equal(sim.stats().requests, 1, 'the request reached the simulator')
+  t.equal(sim.stats().maxInAnyWindow, 0, 'but is not counted while still on its way to Knack')
+  t.equal((await answer).status, 200)
+  t.equal(sim.stats().maxInAnyWindow, 1, 'counted once it arrived')
+  t.ok(Date.now() - started >= 595, 'the answer waited for the whole latency')
+})
+
+t.test('jitter draws each leg from mean × (1 ± jitter), the same way for the same seed', async (t) => {
+  const legsOf = async (seed: number) => {
+    const { get, sim } = await setup(t, { latencyMs: 30, networkMs: 20, jitter: 0.3, seed })
+    for (let i = 0; i < 20; i++) await get(`/objects/${app.obj}/fields`)
+    return sim.stats().legs
+  }
+  const one = await legsOf(7)
+  t.equal(one.length, 20)
+  for (const leg of one) {
+    t.ok(leg.networkMs >= 14 && leg.networkMs <= 26, `network leg ${leg.networkMs.toFixed(1)} ms within 20 ± 30 %`)
+    t.ok(leg.workMs >= 7 && leg.workMs <= 13, `work ${leg.workMs.toFixed(1)} ms within 10 ± 30 %`)
+  }
+  t.ok(new Set(one.map((l) => l.networkMs)).size > 1, 'the legs vary')
+  t.same(await legsOf(7), one, 'the same seed repeats the run')
+  t.notSame(await legsOf(8), one, 'another seed does not')
 })
 
 t.test('activityRecord: Knack shapes for text, paragraph and date/time', async (t) => {

@@ -20,6 +20,8 @@ export interface KnackClientOptions {
   observe?: KnackObserver
   /** Retries after a 5xx, 408, network error or timeout. Default 3. */
   maxRetries?: number
+  /** How much later one request can reach Knack than another written at the same moment (KNACK_ARRIVAL_SPREAD). Default 20 ms. */
+  arrivalSpreadMs?: number
 }
 
 /** Knack's largest page. */
@@ -38,7 +40,8 @@ export function createKnackClient(opts: KnackClientOptions): KnackClient {
     maxRetries: opts.maxRetries ?? 3,
     maxRateLimitWaits: MAX_RATE_LIMIT_WAITS,
     logger: opts.logger,
-    observe: opts.observe
+    observe: opts.observe,
+    arrivalSpreadMs: opts.arrivalSpreadMs
   })
 
   const viewPath = (app: AppConfig): string => `/pages/${seg(app.scene)}/views/${seg(app.view)}/records`

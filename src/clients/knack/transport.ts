@@ -6,7 +6,8 @@ import { Pool } from 'undici'
 import type { Logger } from 'pino'
 import type { KnackCredentials } from '../../config/types.js'
 import { knackError, type KnackFailure } from '../../errors.js'
-import { createRateLimiter, type RateLimiter } from './limiter.js'
+import { createRateLimiter, type Permit, type RateLimiter, type WindowSeen } from './limiter.js'
+import { createSendTap } from './send-tap.js'
 import { knackMessages } from './error-messages.js'
 import { backoffDelay, rateLimitWaitMs, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js'
 import type { KnackObserver } from './observer.js'
@@ -22,8 +23,11 @@ export interface TransportOptions {
   logger?: Logger | undefined
   observe?: KnackObserver | undefined
   backoff?: BackoffPolicy | undefined
-  /** Extra ms added to the 1000 ms window (see limiter.ts). */
+  /** Extra ms added to the 1000 ms window for clock granularity (see limiter.ts). Default 5. */
   windowMarginMs?: number | undefined
+  /** How much later one request can reach Knack than another written at the same moment
+   *  (the spread of the network's one-way time; KNACK_ARRIVAL_SPREAD). Default 20. */
+  arrivalSpreadMs?: number | undefined
 }
 
 export interface KnackRequest {
@@ -58,6 +62,8 @@ export function createKnackTransport(opts: TransportOptions): KnackTransport {
   // another (queueing after the limiter would bunch requests up at Knack's end).
   const pool = new Pool(base.origin, { keepAliveTimeout: 10_000 })
   const limiters = new Map<string, RateLimiter>()
+  // Tells each permit when its request was written: the limiter counts from there.
+  const tap = createSendTap()
   const closing = new AbortController()
   // Every in-flight request and retry sleep listens for close(): more than the default 10 is normal.
   setMaxListeners(0, closing.signal)
@@ -68,7 +74,7 @@ export function createKnackTransport(opts: TransportOptions): KnackTransport {
   function limiterFor(appId: string): RateLimiter {
     let limiter = limiters.get(appId)
     if (!limiter) {
-      limiter = createRateLimiter({ rate: opts.rateLimit, windowMs: 1000, marginMs: opts.windowMarginMs ?? 15 })
+      limiter = createRateLimiter({ rate: opts.rateLimit, windowMs: 1000, marginMs: opts.windowMarginMs ?? 5, arrivalSpreadMs: opts.arrivalSpreadMs ?? 20 })
       limiters.set(appId, limiter)
     }
     return limiter
@@ -82,14 +88,15 @@ export function createKnackTransport(opts: TransportOptions): KnackTransport {
     }
   }
 
-  async function exchange(req: KnackRequest): Promise<Answer> {
+  async function exchange(req: KnackRequest, permit: Permit): Promise<Answer> {
     const query = req.query ? `?${new URLSearchParams(req.query).toString()}` : ''
     const attempt = new AbortController()
     const onClose = (): void => attempt.abort()
     closing.signal.addEventListener('abort', onClose, { once: true })
     const timer = setTimeout(() => attempt.abort(new AttemptTimeout(`timed out after ${opts.timeoutMs} ms`)), opts.timeoutMs)
     try {
-      const res = await pool.request({
+      const onSent = (atMs: number | null): void => permit.sent?.(atMs)
+      const res = await tap.track(onSent, () => pool.request({
         method: req.method,
         path: `${prefix}${req.path}${query}`,
         headers: {
@@ -100,7 +107,7 @@ export function createKnackTransport(opts: TransportOptions): KnackTransport {
         },
         body: req.body === undefined ? null : JSON.stringify(req.body),
         signal: attempt.signal
-      })
+      }))
       // Read the whole body inside the timeout so a stalled body also times out.
       const text = await res.body.text()
       return { status: res.statusCode, headers: res.headers, text }
@@ -150,7 +157,7 @@ export function createKnackTransport(opts: TransportOptions): KnackTransport {
 
       let answer: Answer
       try {
-        answer = await exchange(req)
+        answer = await exchange(req, permit)
       } catch (err) {
         permit.release()
         const seconds = (performance.now() - started) / 1000
@@ -167,8 +174,8 @@ export function createKnackTransport(opts: TransportOptions): KnackTransport {
         throw fail(`${what} failed after ${failures + 1} attempts: ${reason}`, { retryable: true, messages: [] })
       }
 
-      // The answer is in: Knack has counted this request, its window starts now (see limiter.ts).
-      permit.release()
+      // The answer is in; the slot was counted from the write, and Knack's own count may teach more.
+      permit.release(windowSeen(answer))
       const seconds = (performance.now() - started) / 1000
       const { status } = answer
       notify(() => observe?.request?.(req.method, req.route, status, seconds))
@@ -224,6 +231,7 @@ export function createKnackTransport(opts: TransportOptions): KnackTransport {
         closing.abort()
         for (const limiter of limiters.values()) limiter.close()
         limiters.clear()
+        tap.close()
         await pool.close()
       })()
       return closed
@@ -234,6 +242,14 @@ export function createKnackTransport(opts: TransportOptions): KnackTransport {
 function header(answer: Answer, name: string): string | undefined {
   const value = answer.headers[name]
   return Array.isArray(value) ? value[0] : value
+}
+
+/** X-RateLimit-Remaining and -Reset (epoch seconds), when Knack sent both and they are numbers. */
+function windowSeen(answer: Answer): WindowSeen | undefined {
+  const remaining = Number(header(answer, 'x-ratelimit-remaining') ?? Number.NaN)
+  const resetSeconds = Number(header(answer, 'x-ratelimit-reset') ?? Number.NaN)
+  if (!Number.isFinite(remaining) || !Number.isFinite(resetSeconds)) return undefined
+  return { remaining, resetAtMs: resetSeconds * 1000 }
 }
 
 function parseJsonOrNull(text: string): unknown {

@@ -34,6 +34,29 @@ t.test('a burst of 50 concurrent calls stays within 10 per second: no 429 at all
   t.ok(waits.filter((ms) => ms > 0).length >= 40, 'all but the first window waited for the limiter')
 })
 
+t.test('at the limit through a jittered network: Knack counts at most 10 in every second, no 429', async (t) => {
+  // Knack 300 ms per answer: a one-way network leg of 20 ms ± 30 % before Knack counts the
+  // request, then 280 ms ± 30 % of work. The limiter's defaults (20 ms arrival spread) hold it.
+  const sim = await startKnackSimulator({ rateLimit: 10, latencyMs: 300, networkMs: 20, jitter: 0.3, seed: 311 })
+  const app = testApp()
+  sim.addApp(appSpecFor(app))
+  sim.seed(app.credentials.appId, app.obj, Array.from({ length: 5 }, (_, i) => activity(app, i + 1)))
+  const client = createKnackClient({ baseUrl: sim.url, rateLimit: 10 })
+  t.teardown(async () => {
+    await client.close()
+    await sim.close()
+  })
+  const results = await Promise.all(Array.from({ length: 60 }, (_, i) => client.readRecord(app, `rec-${(i % 5) + 1}`)))
+  t.equal(results.length, 60)
+  const stats = sim.stats()
+  t.equal(stats.requests, 60, 'one request per call')
+  t.equal(stats.rateLimited, 0, 'no 429')
+  t.ok(stats.maxInAnyWindow <= 10, `at most 10 in any 1000 ms window (saw ${stats.maxInAnyWindow})`)
+  t.equal(stats.maxInAnyWindow, 10, 'and the limit was reached (the test is not vacuous)')
+  const network = stats.legs.map((l) => l.networkMs)
+  t.ok(Math.max(...network) - Math.min(...network) > 5, 'the network leg really varied')
+})
+
 t.test('two apps have separate limits', async (t) => {
   const { sim, app, client } = await setup(t)
   const other = testApp({ name: 'signs-markings', credentials: { appId: 'app-signs', apiKey: 'other-key-1234' } })
