@@ -5,7 +5,7 @@ import type { AppConfig } from '../../config/types.js'
 import { knackError } from '../../errors.js'
 import type { KnackClient, KnackField, KnackRecord } from './types.js'
 import type { KnackObserver } from './observer.js'
-import { createKnackTransport } from './transport.js'
+import { createKnackTransport, type TransportOptions } from './transport.js'
 
 export type { KnackObserver } from './observer.js'
 
@@ -20,6 +20,8 @@ export interface KnackClientOptions {
   observe?: KnackObserver
   /** Retries after a 5xx, 408, network error or timeout. Default 3. */
   maxRetries?: number
+  /** Each app's rate limiter; default in-process (see TransportOptions.limiterFor). */
+  limiterFor?: TransportOptions['limiterFor']
 }
 
 /** Knack's largest page. */
@@ -38,7 +40,8 @@ export function createKnackClient(opts: KnackClientOptions): KnackClient {
     maxRetries: opts.maxRetries ?? 3,
     maxRateLimitWaits: MAX_RATE_LIMIT_WAITS,
     logger: opts.logger,
-    observe: opts.observe
+    observe: opts.observe,
+    limiterFor: opts.limiterFor
   })
 
   const viewPath = (app: AppConfig): string => `/pages/${seg(app.scene)}/views/${seg(app.view)}/records`

@@ -24,6 +24,9 @@ export interface TransportOptions {
   backoff?: BackoffPolicy | undefined
   /** Extra ms added to the 1000 ms window (see limiter.ts). */
   windowMarginMs?: number | undefined
+  /** The limiter of one Knack app; default the in-process one (limiter.ts). PostgreSQL passes
+   *  one shared by every replica (shared-limiter.ts). */
+  limiterFor?: ((appId: string, rate: number) => RateLimiter) | undefined
 }
 
 export interface KnackRequest {
@@ -68,7 +71,9 @@ export function createKnackTransport(opts: TransportOptions): KnackTransport {
   function limiterFor(appId: string): RateLimiter {
     let limiter = limiters.get(appId)
     if (!limiter) {
-      limiter = createRateLimiter({ rate: opts.rateLimit, windowMs: 1000, marginMs: opts.windowMarginMs ?? 15 })
+      limiter = opts.limiterFor
+        ? opts.limiterFor(appId, opts.rateLimit)
+        : createRateLimiter({ rate: opts.rateLimit, windowMs: 1000, marginMs: opts.windowMarginMs ?? 15 })
       limiters.set(appId, limiter)
     }
     return limiter

@@ -1,0 +1,130 @@
+// A rate limiter whose slots live in a store shared by every replica (rate-slots.ts), so
+// KNACK_RATE_LIMIT is the limit of all replicas together, not of each.
+//
+// A slot is held from its grant for one window plus the spread of the way to Knack plus a
+// margin: a request sent at once after its grant reaches Knack within `arrivalSpreadMs`, so two
+// requests on one slot arrive at least a window apart. Counting from the grant (not from the
+// answer, as the in-process limiter does) keeps a grant to one small statement and lets a
+// replica that dies free its share by itself: its slots just run out.
+//
+// Within a process, waiters are served in FIFO order by one loop that takes one slot per round
+// trip and sleeps, while every slot is busy, until the store says the earliest frees.
+import type { Permit, RateLimiter } from './limiter.js'
+import type { RateSlots } from './rate-slots.js'
+
+export interface SharedRateLimiterOptions {
+  slots: RateSlots
+  appId: string
+  /** Requests allowed per window, for all replicas together. */
+  rate: number
+  /** Window length, 1000 ms for Knack. */
+  windowMs?: number
+  /** How unevenly requests reach Knack after they are sent (default 20 ms). */
+  arrivalSpreadMs?: number
+  /** Clock granularity and the time between the grant and the write (default 5 ms). */
+  marginMs?: number
+  /** The store failed; the limiter retries (bounded backoff) and the error is only reported. */
+  onError?: (err: unknown) => void
+}
+
+interface Waiter {
+  since: number
+  resolve: (permit: Permit) => void
+  reject: (err: Error) => void
+}
+
+/** Backoff after a store error: doubles from the first to the last, then stays there. */
+const ERROR_BACKOFF_MS = [100, 200, 400, 800, 1600] as const
+/** Never sleep longer than this on one answer: a pause longer than that is slept in steps. */
+const MAX_SLEEP_MS = 60_000
+
+export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLimiter {
+  const rate = Math.floor(opts.rate)
+  if (!Number.isFinite(rate) || rate < 1) throw new RangeError(`rate must be a positive integer, got ${opts.rate}`)
+  const holdMs = (opts.windowMs ?? 1000) + (opts.arrivalSpreadMs ?? 20) + (opts.marginMs ?? 5)
+  const { slots, appId } = opts
+
+  const waiters: Waiter[] = []
+  let running = false
+  let closed = false
+  let timer: NodeJS.Timeout | undefined
+  let wake: (() => void) | undefined
+  /** Local copy of a pause, so this process does not ask the store while it knows the answer. */
+  let pausedUntil = 0
+  let errors = 0
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      wake = resolve
+      // Kept ref'd on purpose: a CLI awaiting a grant must not exit early; close() clears it.
+      timer = setTimeout(resolve, ms)
+    })
+  }
+
+  async function run(): Promise<void> {
+    running = true
+    try {
+      // Each round grants one waiter or sleeps; it ends when nobody waits or the limiter closes.
+      while (!closed && waiters.length > 0) {
+        const pauseLeft = pausedUntil - Date.now()
+        if (pauseLeft > 0) {
+          await sleep(Math.min(pauseLeft, MAX_SLEEP_MS))
+          continue
+        }
+        let answer
+        try {
+          answer = await slots.take(appId, rate, holdMs)
+          errors = 0
+        } catch (err) {
+          opts.onError?.(err)
+          await sleep(ERROR_BACKOFF_MS[Math.min(errors++, ERROR_BACKOFF_MS.length - 1)] as number)
+          continue
+        }
+        if (closed) return
+        if (answer.granted) {
+          const waiter = waiters.shift()
+          // Only close() empties the queue, and it was checked above: a granted slot always has a taker.
+          if (waiter) waiter.resolve(permit(Date.now() - waiter.since))
+          continue
+        }
+        // 1 ms at least: a slot free but locked by another taker is free again within a statement.
+        await sleep(Math.min(Math.max(1, answer.retryInMs), MAX_SLEEP_MS))
+      }
+    } finally {
+      running = false
+      timer = undefined
+      wake = undefined
+    }
+  }
+
+  function permit(waitedMs: number): Permit {
+    // The slot is counted from the grant: the answer frees nothing early and holds nothing longer.
+    return { waitedMs, release() {} }
+  }
+
+  return {
+    acquire() {
+      if (closed) return Promise.reject(new Error('rate limiter closed'))
+      return new Promise<Permit>((resolve, reject) => {
+        waiters.push({ since: Date.now(), resolve, reject })
+        if (!running) void run()
+      })
+    },
+    pauseUntil(epochMs) {
+      if (epochMs <= pausedUntil) return
+      pausedUntil = epochMs
+      // Every replica backs off: the store holds all of the app's slots until then.
+      slots.pause(appId, epochMs - Date.now()).catch((err: unknown) => opts.onError?.(err))
+    },
+    get pending() {
+      return waiters.length
+    },
+    close() {
+      closed = true
+      if (timer !== undefined) clearTimeout(timer)
+      wake?.()
+      const err = new Error('rate limiter closed')
+      for (const w of waiters.splice(0)) w.reject(err)
+    }
+  }
+}
