@@ -111,7 +111,7 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
       CREATE TABLE knack_rate_slots (
         app_id text NOT NULL,
         slot integer NOT NULL CHECK (slot >= 0),
-        busy_until timestamptz NOT NULL DEFAULT '-infinity',
+        busy_until timestamptz NOT NULL DEFAULT 'epoch',
         PRIMARY KEY (app_id, slot)
       );
     `

@@ -20,7 +20,7 @@ const TAKE = `WITH pick AS (
   )
   SELECT (SELECT count(*) FROM granted)::int AS granted,
     (SELECT count(*) FROM knack_rate_slots WHERE app_id = $1 AND slot < $2)::int AS slots,
-    (SELECT ceil(extract(epoch FROM min(busy_until) - clock_timestamp()) * 1000)
+    (SELECT ceil(extract(epoch FROM GREATEST(min(busy_until), clock_timestamp()) - clock_timestamp()) * 1000)
        FROM knack_rate_slots WHERE app_id = $1 AND slot < $2)::float8 AS retry_ms`
 
 const ENSURE = `INSERT INTO knack_rate_slots (app_id, slot)
