@@ -18,7 +18,7 @@ const TAKE = `WITH pick AS (
     FROM pick WHERE s.app_id = $1 AND s.slot = pick.slot
     RETURNING s.slot
   )
-  SELECT (SELECT count(*) FROM granted)::int AS granted,
+  SELECT (SELECT min(slot) FROM granted) AS slot,
     (SELECT count(*) FROM knack_rate_slots WHERE app_id = $1 AND slot < $2)::int AS slots,
     (SELECT ceil(extract(epoch FROM GREATEST(min(busy_until), clock_timestamp()) - clock_timestamp()) * 1000)
        FROM knack_rate_slots WHERE app_id = $1 AND slot < $2)::float8 AS retry_ms`
@@ -26,6 +26,9 @@ const TAKE = `WITH pick AS (
 const ENSURE = `INSERT INTO knack_rate_slots (app_id, slot)
   SELECT $1, g FROM generate_series(0, $2 - 1) AS g
   ON CONFLICT DO NOTHING`
+
+const EXTEND = `UPDATE knack_rate_slots SET busy_until = busy_until + $3 * interval '1 millisecond'
+  WHERE app_id = $1 AND slot = $2`
 
 const PAUSE = `UPDATE knack_rate_slots
   SET busy_until = GREATEST(busy_until, clock_timestamp() + $2 * interval '1 millisecond')
@@ -38,10 +41,10 @@ export function createPostgresRateSlots(pool: pg.Pool): RateSlots {
 
   async function take(appId: string, rate: number, holdMs: number): Promise<SlotAnswer> {
     for (let round = 0; round < 2; round++) {
-      const { rows } = await pool.query<{ granted: number; slots: number; retry_ms: number | null }>(TAKE, [appId, rate, holdMs])
+      const { rows } = await pool.query<{ slot: number | null; slots: number; retry_ms: number | null }>(TAKE, [appId, rate, holdMs])
       const row = rows[0]
       if (!row) throw new Error('rate slots: no answer')
-      if (row.granted > 0) return { granted: true }
+      if (row.slot !== null) return { granted: true, slot: row.slot }
       // Fewer rows than the rate: a first grant for this app, or KNACK_RATE_LIMIT was raised.
       // Created once here, then taken in the second round.
       if (row.slots < rate) {
@@ -55,6 +58,9 @@ export function createPostgresRateSlots(pool: pg.Pool): RateSlots {
 
   return {
     take,
+    async extend(appId, slot, ms) {
+      await pool.query(EXTEND, [appId, slot, Math.max(0, Math.ceil(ms))])
+    },
     async pause(appId, ms) {
       await pool.query(PAUSE, [appId, Math.max(0, Math.ceil(ms))])
     }

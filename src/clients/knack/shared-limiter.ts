@@ -7,6 +7,13 @@
 // answer, as the in-process limiter does) keeps a grant to one small statement and lets a
 // replica that dies free its share by itself: its slots just run out.
 //
+// The store's clock stamps the grant; the spread is for the network's part of the way to Knack,
+// the margin for ours, from the stamp to the write. A grant whose answer reached us more than
+// `marginMs` after we asked (a busy event loop, a slow database) could reach Knack late enough
+// to share a window with the slot's next holder: its slot is held that much longer (a second
+// statement, sent without waiting: it lands long before the slot's hold ends) and the request
+// goes at once. Dropping such grants instead halved the speed on a loaded machine.
+//
 // Within a process, waiters are served in FIFO order by one loop that takes one slot per round
 // trip and sleeps, while every slot is busy, until the store says the earliest frees.
 import type { Permit, RateLimiter } from './limiter.js'
@@ -25,6 +32,8 @@ export interface SharedRateLimiterOptions {
   marginMs?: number
   /** The store failed; the limiter retries (bounded backoff) and the error is only reported. */
   onError?: (err: unknown) => void
+  /** A grant came back late and its slot is held longer (see above). */
+  onLate?: (ageMs: number) => void
 }
 
 interface Waiter {
@@ -41,7 +50,8 @@ const MAX_SLEEP_MS = 60_000
 export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLimiter {
   const rate = Math.floor(opts.rate)
   if (!Number.isFinite(rate) || rate < 1) throw new RangeError(`rate must be a positive integer, got ${opts.rate}`)
-  const holdMs = (opts.windowMs ?? 1000) + (opts.arrivalSpreadMs ?? 20) + (opts.marginMs ?? 5)
+  const marginMs = opts.marginMs ?? 5
+  const holdMs = (opts.windowMs ?? 1000) + (opts.arrivalSpreadMs ?? 20) + marginMs
   const { slots, appId } = opts
 
   const waiters: Waiter[] = []
@@ -72,6 +82,7 @@ export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLim
           continue
         }
         let answer
+        const askedAt = performance.now()
         try {
           answer = await slots.take(appId, rate, holdMs)
           errors = 0
@@ -82,6 +93,11 @@ export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLim
         }
         if (closed) return
         if (answer.granted) {
+          const ageMs = performance.now() - askedAt
+          if (ageMs > marginMs) {
+            opts.onLate?.(ageMs)
+            slots.extend(appId, answer.slot, ageMs - marginMs).catch((err: unknown) => opts.onError?.(err))
+          }
           const waiter = waiters.shift()
           // Only close() empties the queue, and it was checked above: a granted slot always has a taker.
           if (waiter) waiter.resolve(permit(Date.now() - waiter.since))
