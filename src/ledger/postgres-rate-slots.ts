@@ -30,6 +30,10 @@ const ENSURE = `INSERT INTO knack_rate_slots (app_id, slot)
 const EXTEND = `UPDATE knack_rate_slots SET busy_until = busy_until + $3 * interval '1 millisecond'
   WHERE app_id = $1 AND slot = $2`
 
+const HOLD_FROM_NOW = `UPDATE knack_rate_slots
+  SET busy_until = GREATEST(busy_until, clock_timestamp() + $3 * interval '1 millisecond')
+  WHERE app_id = $1 AND slot = $2`
+
 const PAUSE = `UPDATE knack_rate_slots
   SET busy_until = GREATEST(busy_until, clock_timestamp() + $2 * interval '1 millisecond')
   WHERE app_id = $1`
@@ -58,6 +62,9 @@ export function createPostgresRateSlots(pool: pg.Pool): RateSlots {
 
   return {
     take,
+    async holdFromNow(appId, slot, ms) {
+      await pool.query(HOLD_FROM_NOW, [appId, slot, Math.max(0, Math.ceil(ms))])
+    },
     async extend(appId, slot, ms) {
       await pool.query(EXTEND, [appId, slot, Math.max(0, Math.ceil(ms))])
     },

@@ -14,6 +14,16 @@
 // statement, sent without waiting: it lands long before the slot's hold ends) and the request
 // goes at once. Dropping such grants instead halved the speed on a loaded machine.
 //
+// What no grant-side measure sees is a request written late after its grant: the first one of a
+// process (a new connection, cold HTTP code) reached the simulator ~150 ms after its grant and
+// shared a window with its slot's next holder (a 429). So, by default, the answer also holds the
+// slot until one window (+ margin) after it — the request reached Knack before its answer — in a
+// second small statement sent without waiting (it lands long before the grant's hold ends,
+// unless Knack took longer than a window to answer). The cost: a slot serves once per
+// max(hold, latency + window), as the in-process limiter did before it counted from the write.
+// Once the transport tells the limiter when a request is written, counting from that moment
+// (plus the spread) can replace this.
+//
 // Within a process, waiters are served in FIFO order by one loop that takes one slot per round
 // trip and sleeps, while every slot is busy, until the store says the earliest frees.
 import type { Permit, RateLimiter } from './limiter.js'
@@ -32,6 +42,8 @@ export interface SharedRateLimiterOptions {
   marginMs?: number
   /** The store failed; the limiter retries (bounded backoff) and the error is only reported. */
   onError?: (err: unknown) => void
+  /** Also hold each slot until one window (+ margin) after its answer (default true; see above). */
+  holdFromAnswer?: boolean
   /** A grant came back late and its slot is held longer (see above). */
   onLate?: (ageMs: number) => void
 }
@@ -52,6 +64,8 @@ export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLim
   if (!Number.isFinite(rate) || rate < 1) throw new RangeError(`rate must be a positive integer, got ${opts.rate}`)
   const marginMs = opts.marginMs ?? 5
   const holdMs = (opts.windowMs ?? 1000) + (opts.arrivalSpreadMs ?? 20) + marginMs
+  const holdFromAnswer = opts.holdFromAnswer ?? true
+  const answerHoldMs = (opts.windowMs ?? 1000) + marginMs
   const { slots, appId } = opts
 
   const waiters: Waiter[] = []
@@ -100,7 +114,7 @@ export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLim
           }
           const waiter = waiters.shift()
           // Only close() empties the queue, and it was checked above: a granted slot always has a taker.
-          if (waiter) waiter.resolve(permit(Date.now() - waiter.since))
+          if (waiter) waiter.resolve(permit(answer.slot, Date.now() - waiter.since))
           continue
         }
         // 1 ms at least: a slot free but locked by another taker is free again within a statement.
@@ -113,9 +127,17 @@ export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLim
     }
   }
 
-  function permit(waitedMs: number): Permit {
-    // The slot is counted from the grant: the answer frees nothing early and holds nothing longer.
-    return { waitedMs, release() {} }
+  function permit(slot: number, waitedMs: number): Permit {
+    let released = false
+    return {
+      waitedMs,
+      release() {
+        // The answer never frees a slot early: at most it holds it longer.
+        if (released || !holdFromAnswer) return
+        released = true
+        slots.holdFromNow(appId, slot, answerHoldMs).catch((err: unknown) => opts.onError?.(err))
+      }
+    }
   }
 
   return {

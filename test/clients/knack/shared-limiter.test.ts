@@ -78,6 +78,19 @@ if (!url) {
     t.ok(span >= (24 / RATE - 1) * WINDOW, `24 grants at ${RATE} per ${WINDOW} ms took ${span} ms for both together`)
   })
 
+  t.test('an answer holds its slot one window past it: a slow request keeps its slot longer', async (t) => {
+    const { slots } = await replicas(t, 2)
+    const [a, b] = [limiter(t, slots[0] as RateSlots, 'app1', 1), limiter(t, slots[1] as RateSlots, 'app1', 1)]
+    const first = await a.acquire()
+    // Answered after 200 ms: without the answer's hold the slot would free 325 ms after the grant.
+    await new Promise((r) => setTimeout(r, 200))
+    const answeredAt = Date.now()
+    first.release()
+    await b.acquire()
+    const gap = Date.now() - answeredAt
+    t.ok(gap >= WINDOW - 10, `the other replica's grant came ${gap} ms after the answer (window ${WINDOW} ms)`)
+  })
+
   t.test('another app has slots of its own', async (t) => {
     const { slots } = await replicas(t, 1)
     const s = slots[0] as RateSlots
