@@ -3,9 +3,9 @@
 //
 // A slot is held from its grant for one window plus the spread of the way to Knack plus a
 // margin: a request sent at once after its grant reaches Knack within `arrivalSpreadMs`, so two
-// requests on one slot arrive at least a window apart. Counting from the grant (not from the
-// answer, as the in-process limiter does) keeps a grant to one small statement and lets a
-// replica that dies free its share by itself: its slots just run out.
+// requests on one slot arrive at least a window apart. Time-based holds, stamped at the grant,
+// keep a grant to one small statement and let a replica that dies free its share by itself: its
+// slots just run out.
 //
 // The store's clock stamps the grant; the spread is for the network's part of the way to Knack,
 // the margin for ours, from the stamp to the write. A grant whose answer reached us more than
@@ -14,9 +14,10 @@
 // statement, sent without waiting: it lands long before the slot's hold ends) and the request
 // goes at once. Dropping such grants instead halved the speed on a loaded machine.
 //
-// What no grant-side measure sees is a request written late after its grant: the first one of a
-// process (a new connection, cold HTTP code) reached the simulator ~150 ms after its grant and
-// shared a window with its slot's next holder (a 429). So, by default, the answer also holds the
+// What no grant-side measure sees is a request written late after its grant: in the two-replica
+// test the first request of each sweep (a list GET, at the start of a busy sweep) reached the
+// simulator more than the 25 ms of slack late and shared a window with its slot's next holder
+// (11 in one second, a 429), while every later window held 10. So, by default, the answer also holds the
 // slot until one window (+ margin) after it — the request reached Knack before its answer — in a
 // second small statement sent without waiting (it lands long before the grant's hold ends,
 // unless Knack took longer than a window to answer). The cost: a slot serves once per
