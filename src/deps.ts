@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import { createAlertChannels } from './alerts/channels/create.js'
 import { createEsbClient } from './clients/esb/esb-client.js'
 import { createKnackClient } from './clients/knack/client.js'
+import { createSharedRateLimiter } from './clients/knack/shared-limiter.js'
 import type { Config } from './config/types.js'
 import { createEvents } from './events/bus.js'
 import { openLedger } from './ledger/open.js'
@@ -19,10 +20,23 @@ export async function createDeps(config: Config, logger: Logger, metrics: Metric
   // One Events for the clients and the app, so what a client announces reaches alerts and metrics.
   const events = createEvents(logger)
   const ledger = await openLedger(config.databaseUrl, { logger })
+  // On PostgreSQL every replica takes its Knack grants from the database, so KNACK_RATE_LIMIT is
+  // the limit of all of them together; on SQLite (one process) the in-process limiter serves.
+  const slots = ledger.rateSlots
   const knack = createKnackClient({
     baseUrl: config.knackApiUrl,
     rateLimit: config.knackRateLimit,
     arrivalSpreadMs: config.knackArrivalSpreadMs,
+    limiterFor: slots
+      ? (appId, rate) =>
+          createSharedRateLimiter({
+            slots,
+            appId,
+            rate,
+            arrivalSpreadMs: config.knackArrivalSpreadMs,
+            onError: (err) => logger.warn({ appId, err: err instanceof Error ? err.message : String(err) }, 'knack rate slots: store failed; retrying')
+          })
+      : undefined,
     logger,
     observe: {
       request: (method, route, status, seconds) => metrics.knackRequests.observe({ method, route, status: String(status) }, seconds),

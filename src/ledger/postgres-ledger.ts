@@ -7,6 +7,8 @@ import type { AlertStore } from './alert-types.js'
 import { createPostgresAlertStore } from './postgres-alerts.js'
 import { migratePostgres } from './postgres-migrations.js'
 import { createPostgresLifecycle } from './postgres-lifecycle.js'
+import { createPostgresRateSlots } from './postgres-rate-slots.js'
+import type { RateSlots } from '../clients/knack/rate-slots.js'
 import { byDueThenActivity, dedupeKey, emptyCounts, replayKey, toAppSummaries, toAttempt, toDateOrNull, toDelivery, toEsbGate, toSession, toSweepRun } from './rows.js'
 import type { Row } from './rows.js'
 import { lateAttempt } from './late-attempt.js'
@@ -144,11 +146,13 @@ export async function openPostgresLedger(opts: PostgresLedgerOptions): Promise<L
 
 class PostgresLedger implements Ledger {
   readonly alerts: AlertStore
+  readonly rateSlots: RateSlots
   private closed = false
   private readonly life: LifecycleStore
 
   constructor(private readonly pool: pg.Pool) {
     this.alerts = createPostgresAlertStore(pool)
+    this.rateSlots = createPostgresRateSlots(pool)
     this.life = createPostgresLifecycle(pool)
   }
 

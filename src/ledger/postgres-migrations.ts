@@ -1,4 +1,5 @@
-// Numbered PostgreSQL migrations: same numbers and meaning as sqlite-migrations.ts. Run at open
+// Numbered PostgreSQL migrations: same numbers and meaning as sqlite-migrations.ts (6, the shared
+// Knack rate slots, is PostgreSQL only; versions are applied by set, not by count). Run at open
 // under a session advisory lock, so replicas starting together migrate once and the others wait.
 import type pg from 'pg'
 import type { Logger } from 'pino'
@@ -97,6 +98,22 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
         updated_at timestamptz
       );
       INSERT INTO esb_gate (id) VALUES (1);
+    `
+  },
+  {
+    version: 6,
+    name: 'knack rate slots',
+    // The per-app Knack limit shared by every replica (src/clients/knack/shared-limiter.ts): one
+    // row per allowed request per window; a grant moves a free row's busy_until past now + one
+    // window. Rows are created on demand for slots 0..rate-1. PostgreSQL only: on SQLite there is
+    // one process and the in-process limiter, so SQLite has no version 6.
+    sql: `
+      CREATE TABLE knack_rate_slots (
+        app_id text NOT NULL,
+        slot integer NOT NULL CHECK (slot >= 0),
+        busy_until timestamptz NOT NULL DEFAULT 'epoch',
+        PRIMARY KEY (app_id, slot)
+      );
     `
   },
   {

@@ -147,6 +147,8 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       INSERT INTO esb_gate (id) VALUES (1);
     `
   },
+  // Version 6 is PostgreSQL's knack_rate_slots (the Knack limit shared by replicas); one SQLite
+  // process keeps its limiter in memory, so the number is skipped here on purpose.
   {
     version: 7,
     name: 'finding, bulk retry, replay, retention and the actions log',

@@ -1,5 +1,6 @@
 // The durable delivery ledger. SQLite and PostgreSQL implement the same interface; the rest of
 // the service knows nothing of SQL.
+import type { RateSlots } from '../clients/knack/rate-slots.js'
 import type { KnackRecord } from '../clients/knack/types.js'
 import type { AlertStore } from './alert-types.js'
 import type { DeliveryFilter, DeliveryPage, LifecycleStore } from './lifecycle-types.js'
@@ -114,6 +115,9 @@ export type ListFilter = DeliveryFilter & DeliveryPage
 export interface Ledger extends LifecycleStore {
   /** The alerts outbox, in the same database (alert-types.ts). */
   readonly alerts: AlertStore
+  /** The Knack rate slots shared by every process on the store (migration 6): PostgreSQL only.
+   *  Absent on SQLite, whose one process keeps its limiter in memory. */
+  readonly rateSlots?: RateSlots | undefined
   /** Idempotent insert, atomic across processes: a 'created' result is on disk when it resolves. */
   enqueue(input: NewDelivery, mode: EnqueueMode, now: Date): Promise<EnqueueResult>
   /** Take up to `limit` due deliveries, at most one per (app, sr_number) and only the earliest

@@ -5,7 +5,7 @@ import type { AppConfig } from '../../config/types.js'
 import { knackError } from '../../errors.js'
 import type { KnackClient, KnackField, KnackRecord } from './types.js'
 import type { KnackObserver } from './observer.js'
-import { createKnackTransport } from './transport.js'
+import { createKnackTransport, type TransportOptions } from './transport.js'
 
 export type { KnackObserver } from './observer.js'
 
@@ -22,6 +22,8 @@ export interface KnackClientOptions {
   maxRetries?: number
   /** How much later one request can reach Knack than another written at the same moment (KNACK_ARRIVAL_SPREAD). Default 20 ms. */
   arrivalSpreadMs?: number
+  /** Each app's rate limiter; default in-process (see TransportOptions.limiterFor). */
+  limiterFor?: TransportOptions['limiterFor']
 }
 
 /** Knack's largest page. */
@@ -41,7 +43,8 @@ export function createKnackClient(opts: KnackClientOptions): KnackClient {
     maxRateLimitWaits: MAX_RATE_LIMIT_WAITS,
     logger: opts.logger,
     observe: opts.observe,
-    arrivalSpreadMs: opts.arrivalSpreadMs
+    arrivalSpreadMs: opts.arrivalSpreadMs,
+    limiterFor: opts.limiterFor
   })
 
   const viewPath = (app: AppConfig): string => `/pages/${seg(app.scene)}/views/${seg(app.view)}/records`

@@ -28,6 +28,9 @@ export interface TransportOptions {
   /** How much later one request can reach Knack than another written at the same moment
    *  (the spread of the network's one-way time; KNACK_ARRIVAL_SPREAD). Default 20. */
   arrivalSpreadMs?: number | undefined
+  /** The limiter of one Knack app; default the in-process one (limiter.ts). PostgreSQL passes
+   *  one shared by every replica (shared-limiter.ts). */
+  limiterFor?: ((appId: string, rate: number) => RateLimiter) | undefined
 }
 
 export interface KnackRequest {
@@ -74,7 +77,9 @@ export function createKnackTransport(opts: TransportOptions): KnackTransport {
   function limiterFor(appId: string): RateLimiter {
     let limiter = limiters.get(appId)
     if (!limiter) {
-      limiter = createRateLimiter({ rate: opts.rateLimit, windowMs: 1000, marginMs: opts.windowMarginMs ?? 5, arrivalSpreadMs: opts.arrivalSpreadMs ?? 20 })
+      limiter = opts.limiterFor
+        ? opts.limiterFor(appId, opts.rateLimit)
+        : createRateLimiter({ rate: opts.rateLimit, windowMs: 1000, marginMs: opts.windowMarginMs ?? 5, arrivalSpreadMs: opts.arrivalSpreadMs ?? 20 })
       limiters.set(appId, limiter)
     }
     return limiter
