@@ -1,12 +1,12 @@
 // Two replicas (child processes) on one PostgreSQL schema: every alert goes out once — the dead
 // deliveries both replicas see gathered into one alert, a stuck backlog both notice alerted once
 // when it begins and once when it clears. Needs KNACK311_TEST_PG; without it, reported skipped.
-import { randomBytes } from 'node:crypto'
-import pg from 'pg'
+import type pg from 'pg'
 import t from 'tap'
 import { startReceiver } from '../helpers/alert-receivers.js'
 import { startServiceChild, type ServiceChild } from '../helpers/child.js'
 import { activity, startStack, waitFor } from '../helpers/stack.js'
+import { testSchema } from '../helpers/pg-schema.js'
 
 const url = process.env.KNACK311_TEST_PG
 const app = 'data-tracker'
@@ -15,19 +15,13 @@ if (!url) {
   t.plan(0, 'alerts on replicas skipped: KNACK311_TEST_PG is not set (e.g. postgres://postgres@127.0.0.1:5432/test)')
 } else {
   t.test('two replicas on one PostgreSQL schema: each alert once', async (t) => {
-    const schema = `k311_alerts_${randomBytes(6).toString('hex')}`
-    const db = new pg.Client({ connectionString: url })
-    await db.connect()
-    t.teardown(async () => {
-      await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined)
-      await db.end()
-    })
+    const { schema, db, databaseUrl } = await testSchema(t, url, 'k311_alerts')
     const [slack, webhook] = await Promise.all([startReceiver('slack'), startReceiver('webhook')])
     t.teardown(() => Promise.all([slack.close(), webhook.close()]))
     const stack = await startStack({
       buildService: false,
       env: {
-        DATABASE_URL: `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`,
+        DATABASE_URL: databaseUrl,
         LEASE_DURATION: '5s',
         ESB_TIMEOUT: '2s',
         // Long enough that the ESB's outage below kills nothing.

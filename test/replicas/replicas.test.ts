@@ -2,8 +2,7 @@
 // against the Knack and mutual-TLS ESB simulators: duplicate webhooks spread over both, a sweep
 // started on both at once, and one replica SIGKILLed mid-batch. Needs KNACK311_TEST_PG; without
 // it the file reports itself skipped.
-import { randomBytes } from 'node:crypto'
-import pg from 'pg'
+import type pg from 'pg'
 import t from 'tap'
 import { request } from 'undici'
 import type { Stack } from '../../src/sandbox/stack.js'
@@ -11,6 +10,7 @@ import type { ActivityInput } from '../../src/sandbox/knack-records.js'
 import { startServiceChild, type ServiceChild } from '../helpers/child.js'
 import { esbCountsByRecord, shuffled, waitForKnackStatus } from '../helpers/pipeline.js'
 import { activity, knackRecord, startStack, waitFor } from '../helpers/stack.js'
+import { testSchema } from '../helpers/pg-schema.js'
 
 const url = process.env.KNACK311_TEST_PG
 const app = 'data-tracker'
@@ -88,18 +88,12 @@ if (!url) {
   t.plan(0, 'replicas on PostgreSQL skipped: KNACK311_TEST_PG is not set (e.g. postgres://postgres@127.0.0.1:5432/test)')
 } else {
   t.test('two replicas on one PostgreSQL schema', async (t) => {
-    const schema = `k311_${randomBytes(6).toString('hex')}`
-    const db = new pg.Client({ connectionString: url })
-    await db.connect()
     // Teardowns run last-registered first: children die, then the simulators, then the schema.
-    t.teardown(async () => {
-      await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined)
-      await db.end()
-    })
+    const { schema, db, databaseUrl } = await testSchema(t, url)
     const stack = await startStack({
       buildService: false,
       env: {
-        DATABASE_URL: `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`,
+        DATABASE_URL: databaseUrl,
         LEASE_DURATION: LEASE,
         ESB_TIMEOUT: '2s',
         RETRY_SCHEDULE: '100ms,200ms,400ms,800ms',

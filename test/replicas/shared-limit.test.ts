@@ -2,13 +2,12 @@
 // PostgreSQL schema, each with KNACK_RATE_LIMIT=10, against one Knack simulator. Together they
 // stay at 10 requests in any second and still use all of it; when one is SIGKILLed the other
 // takes the whole limit at once. Needs KNACK311_TEST_PG; without it the file reports itself skipped.
-import { randomBytes } from 'node:crypto'
-import pg from 'pg'
 import t from 'tap'
 import { request } from 'undici'
 import type { Stack } from '../../src/sandbox/stack.js'
 import { startServiceChild, type ServiceChild } from '../helpers/child.js'
 import { activity, startStack, waitFor } from '../helpers/stack.js'
+import { testSchema } from '../helpers/pg-schema.js'
 
 const url = process.env.KNACK311_TEST_PG
 const app = 'data-tracker'
@@ -31,18 +30,12 @@ if (!url) {
   t.plan(0, 'shared Knack limit across replicas skipped: KNACK311_TEST_PG is not set (e.g. postgres://postgres@127.0.0.1:5432/test)')
 } else {
   t.test('two replicas share one Knack limit through PostgreSQL', async (t) => {
-    const schema = `k311_${randomBytes(6).toString('hex')}`
-    const db = new pg.Client({ connectionString: url })
-    await db.connect()
-    t.teardown(async () => {
-      await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined)
-      await db.end()
-    })
+    const { schema, db, databaseUrl } = await testSchema(t, url)
     const stack = await startStack({
       buildService: false,
       knack: { latencyMs: 50 },
       env: {
-        DATABASE_URL: `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`,
+        DATABASE_URL: databaseUrl,
         // A lease covers the wait at the shared limiter: 2 replicas × 4 workers at 10/s is under a second.
         LEASE_DURATION: '10s',
         ESB_TIMEOUT: '2s',
