@@ -6,6 +6,7 @@
 // the next second, so 3,000/s arrives as near-saturated bursts.
 import { Pool } from 'undici'
 import { percentile } from './stats.js'
+import type { LoadFigures } from './intake-bench.js'
 
 export interface PacedLoadOptions {
   /** http://127.0.0.1:port */
@@ -25,18 +26,11 @@ export interface PacedLoadOptions {
   sendForMs: number
 }
 
-export interface PacedLoadResult {
+/** The saturated run's figures, where requestsPerSecond is requests answered ÷ seconds from the
+ *  first due time to the last answer, and requests is what was sent (all of amount unless
+ *  sendForMs ran out: then the service could not keep up). */
+export interface PacedLoadResult extends LoadFigures {
   offeredPerSecond: number
-  /** Requests answered ÷ seconds from the first due time to the last answer. */
-  requestsPerSecond: number
-  p50Ms: number
-  p99Ms: number
-  maxMs: number
-  /** Sent (all of amount unless sendForMs ran out: then the service could not keep up). */
-  requests: number
-  errors: number
-  timeouts: number
-  statusCodes: Record<string, number>
   /** How late the bench itself sent its latest request (its own lag, included in the latencies). */
   maxSendLagMs: number
 }

@@ -17,7 +17,7 @@
 // What no grant-side measure sees is a request written late after its grant: in the two-replica
 // test the first request of each sweep (a list GET, at the start of a busy sweep) reached the
 // simulator more than the 25 ms of slack late and shared a window with its slot's next holder
-// (11 in one second, a 429), while every later window held 10. So, by default, the answer also holds the
+// (11 in one second, a 429), while every later window held 10. So the answer also holds the
 // slot until one window (+ margin) after it — the request reached Knack before its answer — in a
 // second small statement sent without waiting (it lands long before the grant's hold ends,
 // unless Knack took longer than a window to answer). The cost: a slot serves once per
@@ -43,10 +43,6 @@ export interface SharedRateLimiterOptions {
   marginMs?: number
   /** The store failed; the limiter retries (bounded backoff) and the error is only reported. */
   onError?: (err: unknown) => void
-  /** Also hold each slot until one window (+ margin) after its answer (default true; see above). */
-  holdFromAnswer?: boolean
-  /** A grant came back late and its slot is held longer (see above). */
-  onLate?: (ageMs: number) => void
 }
 
 interface Waiter {
@@ -65,7 +61,6 @@ export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLim
   if (!Number.isFinite(rate) || rate < 1) throw new RangeError(`rate must be a positive integer, got ${opts.rate}`)
   const marginMs = opts.marginMs ?? 5
   const holdMs = (opts.windowMs ?? 1000) + (opts.arrivalSpreadMs ?? 20) + marginMs
-  const holdFromAnswer = opts.holdFromAnswer ?? true
   const answerHoldMs = (opts.windowMs ?? 1000) + marginMs
   const { slots, appId } = opts
 
@@ -110,7 +105,6 @@ export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLim
         if (answer.granted) {
           const ageMs = performance.now() - askedAt
           if (ageMs > marginMs) {
-            opts.onLate?.(ageMs)
             slots.extend(appId, answer.slot, ageMs - marginMs).catch((err: unknown) => opts.onError?.(err))
           }
           const waiter = waiters.shift()
@@ -134,7 +128,7 @@ export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLim
       waitedMs,
       release() {
         // The answer never frees a slot early: at most it holds it longer.
-        if (released || !holdFromAnswer) return
+        if (released) return
         released = true
         slots.holdFromNow(appId, slot, answerHoldMs).catch((err: unknown) => opts.onError?.(err))
       }
