@@ -26,6 +26,12 @@ t.test('the overview lists recent alerts and any channel that is failing', async
   stack.app!.service.events.emit({ type: 'knack.plan_low', at: new Date(), app: 'data-tracker', remaining: 100, limit: 25_000 })
   await Promise.all([a.teams.waitFor(2), a.webhook.waitFor(2), a.smtp.waitFor(2)])
   await waitFor(() => a.slack.attempts >= 2, 10_000, 'Slack to fail')
+  // A receiver has a message before the outbox records its answer: wait for the records too.
+  const store = stack.deps!.ledger.alerts
+  await waitFor(async () => {
+    const recent = await store.recent(10)
+    return recent.length === 2 && recent.every((al) => al.sends.every((s) => s.channel === 'slack' || s.status === 'sent'))
+  }, 10_000, 'teams, webhook and email to be recorded sent')
 
   const failing = await c.get('/console')
   t.equal(failing.statusCode, 200)
