@@ -1,6 +1,9 @@
 // How the ledger's claim and next-due queries scale with the backlog: N pending deliveries over
 // 150 SRs whose heads failed and wait an hour (the ESB is down), then the mean time of 20 claims
-// and 20 next-due reads. Run: node --import tsx bench/claim-scale.ts [N=50000] [sqlite|postgres://…]
+// and 20 next-due reads; then N more, each its own SR and due now (a burst of webhooks), and the
+// mean time of 20 claims of one, as a worker claims when a slot frees; and the same burst alone,
+// in a store of its own.
+// Run: node --import tsx bench/claim-scale.ts [N=50000] [sqlite|postgres://…]
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -35,6 +38,11 @@ try {
   const claimMs = await time(() => ledger.claim('bench', 16, 60_000, new Date()))
   const nextDueMs = await time(() => ledger.nextDueAt())
   console.log(`${url.split(':')[0]}: ${N} pending over ${SRS} SRs (${heads.length} heads waiting): claim ${claimMs.toFixed(2)} ms, next-due ${nextDueMs.toFixed(2)} ms`)
+  // A burst: N more, each its own SR and due now. Behind the waiting heads' backlog (due as
+  // early), the SQLite claim's quick window holds none of them and the skip-scan visits every SR.
+  await burst(ledger, N, now)
+  const oneMs = await time(() => ledger.claim('bench', 1, 60_000, new Date()))
+  console.log(`${url.split(':')[0]}: and ${N} more, each its own SR, due now: claim of one ${oneMs.toFixed(2)} ms`)
 } finally {
   await ledger.close()
   rmSync(dir, { recursive: true, force: true })
@@ -43,5 +51,36 @@ try {
     await client.connect()
     await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
     await client.end()
+  }
+}
+
+// The burst alone, in a store of its own: the earliest-due rows are heads, and the quick window answers.
+{
+  const aloneSchema = `${schema}_alone`
+  const alone = await openLedger(pgUrl ? `${pgUrl}?schema=${aloneSchema}` : `sqlite:${join(mkdtempSync(join(tmpdir(), 'knack311-claim-')), 'l.sqlite')}`)
+  try {
+    await burst(alone, N, new Date())
+    const t0 = performance.now()
+    for (let i = 0; i < 20; i++) await alone.claim('bench', 1, 60_000, new Date())
+    console.log(`${url.split(':')[0]}: ${N} pending, each its own SR, due now, alone: claim of one ${((performance.now() - t0) / 20).toFixed(2)} ms`)
+  } finally {
+    await alone.close()
+    if (pgUrl) {
+      const client = new pg.Client({ connectionString: pgUrl })
+      await client.connect()
+      await client.query(`DROP SCHEMA IF EXISTS ${aloneSchema} CASCADE`)
+      await client.end()
+    }
+  }
+}
+
+async function burst(ledger: Awaited<ReturnType<typeof openLedger>>, n: number, now: Date): Promise<void> {
+  for (let b = 0; b < n; b += 1000) {
+    await Promise.all(
+      Array.from({ length: Math.min(1000, n - b) }, (_, i) => {
+        const k = 1_000_000 + b + i
+        return ledger.enqueue({ app: 'data-tracker', recordId: `r${k}`, srNumber: `ONE${k}`, atdActivityId: k, contentHash: `h${k}`, source: 'webhook', record: { id: `r${k}` } }, 'once', now)
+      })
+    )
   }
 }

@@ -16,3 +16,7 @@ export const HAS_EARLIER_PENDING = `EXISTS (SELECT 1 FROM deliveries e
 export const srBusy = (now: string) => `EXISTS (SELECT 1 FROM deliveries b
   WHERE b.app = d.app AND b.sr_number = d.sr_number AND b.status IN ${PENDING}
     AND b.id <> d.id AND b.lease_until > ${now})`
+
+/** How many of the earliest-due pending rows a claim looks at first (each store's CLAIM_IN_WINDOW):
+ *  the heads among them, when there are enough, are the claim's answer without visiting every SR. */
+export const CLAIM_WINDOW = 64

@@ -10,7 +10,8 @@ import Database from 'better-sqlite3'
 import pg from 'pg'
 import t, { type Test } from 'tap'
 import { openLedger } from '../../src/ledger/open.js'
-import { CLAIM_CANDIDATES, NEXT_DUE } from '../../src/ledger/sqlite-ledger.js'
+import { CLAIM_CANDIDATES, CLAIM_IN_WINDOW, NEXT_DUE } from '../../src/ledger/sqlite-ledger.js'
+import { CLAIM_WINDOW } from '../../src/ledger/sql.js'
 import type { Ledger } from '../../src/ledger/types.js'
 
 const HOUR = 3_600_000
@@ -41,6 +42,28 @@ async function headsBehaviour(t: Test, ledger: Ledger) {
   t.same(again.map((d) => d.id).sort(), heads.map((d) => d.id).sort(), 'at that time the same six heads come back')
 }
 
+/** More earliest-due rows than the SQLite claim's quick window, none of them a head: the head
+ *  behind them must still be found (the quick claim falls back to the skip-scan). */
+async function beyondTheWindow(t: Test, ledger: Ledger) {
+  const waiting = CLAIM_WINDOW + 44
+  for (let k = 0; k < waiting; k++) {
+    await ledger.enqueue({ app: 'data-tracker', recordId: `deep-${k}`, srNumber: 'SR-DEEP', atdActivityId: 5000 + k, contentHash: `d${k}`, source: 'sweep', record: { id: `deep-${k}` } }, 'once', now)
+  }
+  const later = new Date(now.getTime() + 1000)
+  await ledger.enqueue({ app: 'data-tracker', recordId: 'lone', srNumber: 'SR-LONE', atdActivityId: 1, contentHash: 'lone', source: 'sweep', record: { id: 'lone' } }, 'once', later)
+  const [head] = await ledger.claim('w1', 1, 60_000, later)
+  t.equal(head?.recordId, 'deep-0', "the deep SR's head comes first (earliest due)")
+  const [next] = await ledger.claim('w1', 1, 60_000, later)
+  t.equal(next?.recordId, 'lone', `with ${waiting} rows of a leased SR due before it, the lone SR's head is still claimed`)
+  t.same(await ledger.claim('w1', 5, 60_000, later), [], 'and nothing else: the rest wait behind their leased head')
+}
+
+t.test('beyond the quick window: SQLite', async (t) => {
+  const ledger = await openLedger('sqlite::memory:')
+  t.teardown(() => ledger.close())
+  await beyondTheWindow(t, ledger)
+})
+
 t.test('SQLite', async (t) => {
   const path = join(mkdtempSync(join(tmpdir(), 'knack311-heads-')), 'l.sqlite')
   const ledger = await openLedger(`sqlite:${path}`)
@@ -55,6 +78,11 @@ t.test('SQLite', async (t) => {
     t.ok(plan.some((d) => /USING INDEX deliveries_sr_pending \(app=\? AND sr_number>\?\)/.test(d)), `${name}: seeks the next SR`, { plan })
     t.notOk(plan.some((d) => /^SCAN (d|deliveries|n|b|e)\b(?! USING)/.test(d)), `${name}: no full table scan`, { plan })
   }
+  // The quick claim: the earliest due rows off deliveries_due, each head checked by one seek.
+  const quick = (db.prepare(`EXPLAIN QUERY PLAN ${CLAIM_IN_WINDOW}`).all({ now: now.getTime(), limit: 10 }) as Array<{ detail: string }>).map((r) => r.detail)
+  t.ok(quick.some((d) => /SCAN deliveries USING INDEX deliveries_due/.test(d)), 'quick claim: walks deliveries_due in order', { plan: quick })
+  t.ok(quick.some((d) => /USING INDEX deliveries_sr_pending \(app=\? AND sr_number=\?\)/.test(d)), "quick claim: one seek for each row's SR head", { plan: quick })
+  t.notOk(quick.some((d) => /^SCAN (d|deliveries|n|b|e)\b(?! USING)/.test(d)), 'quick claim: no full table scan', { plan: quick })
 })
 
 const pgUrl = process.env.KNACK311_TEST_PG
@@ -69,4 +97,5 @@ t.test('PostgreSQL', { skip: pgUrl ? false : 'KNACK311_TEST_PG is not set: Postg
     await client.end()
   })
   await headsBehaviour(t, ledger)
+  await beyondTheWindow(t, ledger)
 })
