@@ -13,6 +13,8 @@ declare module 'autocannon' {
     pipelining?: number
     duration?: number
     amount?: number
+    /** How often (ms) it samples its counters, and so how often it notices that `amount` is done. */
+    sampleInt?: number
     timeout?: number
     method?: string
     headers?: Record<string, string>
