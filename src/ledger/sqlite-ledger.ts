@@ -92,11 +92,11 @@ const claimCandidates = (scope: string) => `${HEADS}
 export const CLAIM_CANDIDATES = claimCandidates('')
 
 /** The quick claim: the heads among the CLAIM_WINDOW earliest-due pending rows (deliveries_due),
- *  each known to be its SR's head by one seek. The skip-scan above costs a seek per SR, and a
- *  backlog of 30,000 one-activity SRs (a burst of webhooks) made each claim 35 ms, a write that
- *  every intake commit waited behind. Whatever this finds ranks before any head outside the
- *  window (those are due no earlier), so when it finds `limit` the answer is the full claim's; when it
- *  finds fewer (a backlog behind waiting heads), the full claim runs. */
+ *  each known to be its SR's head by one seek. The skip-scan above costs a seek per SR: with
+ *  30,000 one-activity SRs waiting (a burst of webhooks) each claim took ~28 ms, a write that every
+ *  intake commit waited behind (bench/claim-scale.ts). Whatever this finds ranks before any head
+ *  outside the window (those are due no earlier), so when it finds `limit` the answer is the full
+ *  claim's; when it finds fewer (e.g. a backlog behind waiting heads), the full claim runs. */
 const claimInWindow = (scope: string) => `SELECT d.id FROM (
     SELECT id FROM deliveries INDEXED BY deliveries_due WHERE status IN ${PENDING}
     ORDER BY next_attempt_at LIMIT ${CLAIM_WINDOW}
@@ -138,11 +138,11 @@ export interface SqliteLedgerOptions {
 }
 
 /** While writes come from many callers at once, a commit waits until this long after the previous
- *  one began, so that more writes share it: at 3,000 webhooks/s a commit per event-loop turn held 2–3 writes, each
- *  write then cost 270 µs of the event loop (its share of the fsync, and the WAL pages every
- *  commit rewrites); with the window a commit holds 8–15 and each write costs about 150 µs. A
- *  write after a quiet spell, or after a commit that held only one, commits in the same turn as
- *  before: no delay without load, and none for one caller's writes in sequence. */
+ *  one began, so that more writes share it. At 3,000 webhooks/s a commit per event-loop turn held
+ *  2–3 writes, and each write cost 270 µs of the event loop (its share of the fsync, and of the WAL
+ *  pages every commit rewrites); with the window a commit holds 5–15 and a write costs ~150 µs.
+ *  After a quiet spell, or after a commit that held only one write, a write commits in the same
+ *  turn as before: no delay without load, and none for one caller's writes in sequence. */
 const GROUP_COMMIT_WINDOW_MS = 1
 
 /** SQLite's page cache per connection, in KiB. */
