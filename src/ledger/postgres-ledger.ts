@@ -46,7 +46,7 @@ import type {
   SessionLimits,
   SweepRun
 } from './types.js'
-import { CLAIM_WINDOW, HAS_EARLIER_PENDING, PENDING, srBusy } from './sql.js'
+import { CLAIM_WINDOW, HAS_EARLIER_PENDING, PENDING, perScope, srBusy } from './sql.js'
 
 /** Advisory-lock namespaces (first key of the two-int form; the bigint form is a separate space). */
 const LOCK_RECORD = 1 // enqueue: one (app, record) at a time
@@ -82,11 +82,7 @@ const claimCandidates = (scope: string) => `${HEADS}
     AND NOT ${SR_BUSY}${scope}
   ORDER BY d.next_attempt_at, d.atd_activity_id, d.id
   LIMIT $2`
-const CLAIM_CANDIDATES: Record<ClaimScope, string> = {
-  all: claimCandidates(''),
-  knack: claimCandidates(`\n    AND d.status = 'esb_accepted'`),
-  esb: claimCandidates(`\n    AND d.status <> 'esb_accepted'`)
-}
+const CLAIM_CANDIDATES = perScope(claimCandidates)
 
 /** The quick claim (as in sqlite-ledger.ts): the heads among the CLAIM_WINDOW earliest-due pending
  *  rows, each known to be its SR's head by one seek. The skip-scan visits every SR: 190 ms per
@@ -104,11 +100,7 @@ const claimInWindow = (scope: string) => `SELECT d.id, d.app || chr(31) || d.sr_
     AND NOT ${SR_BUSY}${scope}
   ORDER BY d.next_attempt_at, d.atd_activity_id, d.id
   LIMIT $2`
-const CLAIM_IN_WINDOW: Record<ClaimScope, string> = {
-  all: claimInWindow(''),
-  knack: claimInWindow(`\n    AND d.status = 'esb_accepted'`),
-  esb: claimInWindow(`\n    AND d.status <> 'esb_accepted'`)
-}
+const CLAIM_IN_WINDOW = perScope(claimInWindow)
 
 const TRY_LOCK_SRS = `SELECT c.id FROM unnest($1::bigint[], $2::text[]) AS c(id, sr_key)
   WHERE pg_try_advisory_xact_lock(${LOCK_SR}, hashtext(c.sr_key))`

@@ -54,7 +54,7 @@ import type {
   SessionLimits,
   SweepRun
 } from './types.js'
-import { CLAIM_WINDOW, PENDING, srBusy } from './sql.js'
+import { CLAIM_WINDOW, PENDING, perScope, srBusy } from './sql.js'
 
 const SR_BUSY = srBusy('@now')
 
@@ -76,9 +76,6 @@ const HEADS = `WITH RECURSIVE heads(id) AS (
         ORDER BY n.app, n.sr_number, n.atd_activity_id, n.id LIMIT 1))
     FROM heads JOIN deliveries AS h ON h.id = heads.id
   )`
-
-const KNACK_SCOPE = `\n    AND d.status = 'esb_accepted'`
-const ESB_SCOPE = `\n    AND d.status <> 'esb_accepted'`
 
 const claimCandidates = (scope: string) => `${HEADS}
   SELECT d.id FROM heads JOIN deliveries d ON d.id = heads.id
@@ -212,16 +209,8 @@ class SqliteLedger implements Ledger {
       findByKey: p(`SELECT * FROM deliveries WHERE dedupe_key = @dedupeKey`),
       insertOnce: p(`INSERT INTO deliveries ${INSERT_COLUMNS} ON CONFLICT (dedupe_key) DO NOTHING RETURNING *`),
       insertResend: p(`INSERT INTO deliveries ${INSERT_COLUMNS} RETURNING *`),
-      candidates: {
-        all: p(CLAIM_CANDIDATES),
-        knack: p(claimCandidates(KNACK_SCOPE)),
-        esb: p(claimCandidates(ESB_SCOPE))
-      } satisfies Record<ClaimScope, unknown>,
-      windowCandidates: {
-        all: p(CLAIM_IN_WINDOW),
-        knack: p(claimInWindow(KNACK_SCOPE)),
-        esb: p(claimInWindow(ESB_SCOPE))
-      } satisfies Record<ClaimScope, unknown>,
+      candidates: perScope((scope) => p(claimCandidates(scope))),
+      windowCandidates: perScope((scope) => p(claimInWindow(scope))),
       lease: p(`UPDATE deliveries
         SET status = CASE status WHEN 'esb_accepted' THEN 'esb_accepted' ELSE 'sending' END,
             lease_owner = @owner, lease_until = @until, updated_at = @now
