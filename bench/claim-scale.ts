@@ -39,7 +39,7 @@ try {
   const nextDueMs = await time(() => ledger.nextDueAt())
   console.log(`${url.split(':')[0]}: ${N} pending over ${SRS} SRs (${heads.length} heads waiting): claim ${claimMs.toFixed(2)} ms, next-due ${nextDueMs.toFixed(2)} ms`)
   // A burst: N more, each its own SR and due now. Behind the waiting heads' backlog (due as
-  // early), the SQLite claim's quick window holds none of them and the skip-scan visits every SR.
+  // early), the claim's quick window holds none of them and the skip-scan visits every SR.
   await burst(ledger, N, now)
   const oneMs = await time(() => ledger.claim('bench', 1, 60_000, new Date()))
   console.log(`${url.split(':')[0]}: and ${N} more, each its own SR, due now: claim of one ${oneMs.toFixed(2)} ms`)

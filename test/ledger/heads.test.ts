@@ -42,7 +42,7 @@ async function headsBehaviour(t: Test, ledger: Ledger) {
   t.same(again.map((d) => d.id).sort(), heads.map((d) => d.id).sort(), 'at that time the same six heads come back')
 }
 
-/** More earliest-due rows than the SQLite claim's quick window, none of them a head: the head
+/** More earliest-due rows than the claim's quick window (both stores), none of them a head: the head
  *  behind them must still be found (the quick claim falls back to the skip-scan). */
 async function beyondTheWindow(t: Test, ledger: Ledger) {
   const waiting = CLAIM_WINDOW + 44
