@@ -219,6 +219,8 @@ export function ledgerSuite(t: Test, factory: StoreFactory, opts: SuiteOptions):
     t.equal((await ledger.claim('w', 10, LEASE, at(0))).length, 1)
     const earlier = await ledger.enqueue(delivery({ srNumber: 'SR-L', atdActivityId: 3 }), 'once', at(1))
     t.same(await ledger.claim('w2', 10, LEASE, at(2)), [], 'never two rows of one SR at once')
+    // A claim of one is answered by the quick window alone (CLAIM_IN_WINDOW): it must see the lease too.
+    t.same(await ledger.claim('w2', 1, LEASE, at(2)), [], 'never two rows of one SR at once, a claim of one either')
     await finishHeld(ledger, later.delivery.id, sent(at(3)))
     t.same((await ledger.claim('w2', 10, LEASE, at(4))).map((r) => r.id), [earlier.delivery.id])
   })
