@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
 import { openLedger } from '../src/ledger/open.js'
+import type { Ledger } from '../src/ledger/types.js'
 
 const N = Math.min(Number(process.argv[2] ?? 50_000), 500_000)
 const SRS = 150
@@ -46,18 +47,14 @@ try {
 } finally {
   await ledger.close()
   rmSync(dir, { recursive: true, force: true })
-  if (pgUrl) {
-    const client = new pg.Client({ connectionString: pgUrl })
-    await client.connect()
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
-    await client.end()
-  }
+  if (pgUrl) await dropSchema(pgUrl, schema)
 }
 
 // The burst alone, in a store of its own: the earliest-due rows are heads, and the quick window answers.
 {
   const aloneSchema = `${schema}_alone`
-  const alone = await openLedger(pgUrl ? `${pgUrl}?schema=${aloneSchema}` : `sqlite:${join(mkdtempSync(join(tmpdir(), 'knack311-claim-')), 'l.sqlite')}`)
+  const aloneDir = mkdtempSync(join(tmpdir(), 'knack311-claim-'))
+  const alone = await openLedger(pgUrl ? `${pgUrl}?schema=${aloneSchema}` : `sqlite:${join(aloneDir, 'l.sqlite')}`)
   try {
     await burst(alone, N, new Date())
     const t0 = performance.now()
@@ -65,16 +62,12 @@ try {
     console.log(`${url.split(':')[0]}: ${N} pending, each its own SR, due now, alone: claim of one ${((performance.now() - t0) / 20).toFixed(2)} ms`)
   } finally {
     await alone.close()
-    if (pgUrl) {
-      const client = new pg.Client({ connectionString: pgUrl })
-      await client.connect()
-      await client.query(`DROP SCHEMA IF EXISTS ${aloneSchema} CASCADE`)
-      await client.end()
-    }
+    rmSync(aloneDir, { recursive: true, force: true })
+    if (pgUrl) await dropSchema(pgUrl, aloneSchema)
   }
 }
 
-async function burst(ledger: Awaited<ReturnType<typeof openLedger>>, n: number, now: Date): Promise<void> {
+async function burst(ledger: Ledger, n: number, now: Date): Promise<void> {
   for (let b = 0; b < n; b += 1000) {
     await Promise.all(
       Array.from({ length: Math.min(1000, n - b) }, (_, i) => {
@@ -83,4 +76,11 @@ async function burst(ledger: Awaited<ReturnType<typeof openLedger>>, n: number, 
       })
     )
   }
+}
+
+async function dropSchema(url: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  await client.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`)
+  await client.end()
 }
