@@ -69,6 +69,9 @@ export interface SimulatorStats {
   puts: SimulatorPut[]
   /** The legs drawn for the last MAX_LEGS requests, oldest first (see networkMs and jitter). */
   legs: Array<{ networkMs: number; workMs: number }>
+  /** When Knack counted each of the last MAX_ARRIVALS requests (epoch ms, in the order counted):
+   *  what its window saw, so a bench can measure a client's rate where Knack measures it. */
+  arrivals: Array<{ appId: string; at: number }>
 }
 
 export interface FailureMatch {
@@ -114,6 +117,7 @@ export function appSpecFor(app: AppConfig): SimulatorAppSpec {
 
 const MAX_PUTS = 100_000
 const MAX_LEGS = 10_000
+const MAX_ARRIVALS = 100_000
 const MAX_BODY_BYTES = 1_000_000
 const WINDOW_MS = 1000
 
@@ -256,6 +260,8 @@ export async function startKnackSimulator(opts: KnackSimulatorOptions = {}): Pro
     let at = app.window.length
     while (at > 0 && (app.window[at - 1] as number) > now) at--
     app.window.splice(at, 0, now)
+    stats.arrivals.push({ appId: app.spec.appId, at: now })
+    if (stats.arrivals.length > MAX_ARRIVALS + MAX_ARRIVALS / 10) stats.arrivals.splice(0, stats.arrivals.length - MAX_ARRIVALS)
     stats.maxInAnyWindow = Math.max(stats.maxInAnyWindow, app.window.length)
     const day = new Date(now).toISOString().slice(0, 10)
     if (day !== app.day) {
@@ -391,7 +397,7 @@ export async function startKnackSimulator(opts: KnackSimulatorOptions = {}): Pro
     },
 
     stats() {
-      return { ...stats, byRoute: { ...stats.byRoute }, puts: [...stats.puts], legs: stats.legs.map((l) => ({ ...l })) }
+      return { ...stats, byRoute: { ...stats.byRoute }, puts: [...stats.puts], legs: stats.legs.map((l) => ({ ...l })), arrivals: stats.arrivals.map((a) => ({ ...a })) }
     },
 
     resetStats() {
@@ -464,7 +470,7 @@ function parseBody(text: string): Record<string, unknown> {
 }
 
 function emptyStats(): SimulatorStats {
-  return { requests: 0, byRoute: {}, rateLimited: 0, maxInAnyWindow: 0, puts: [], legs: [] }
+  return { requests: 0, byRoute: {}, rateLimited: 0, maxInAnyWindow: 0, puts: [], legs: [], arrivals: [] }
 }
 
 /** mulberry32: a small seeded generator of floats in [0, 1), so jittered runs repeat. */

@@ -153,7 +153,7 @@ t.test('rate limit: over the limit in a sliding second is 429 with the headers',
   t.equal(stats.requests, 5)
   t.equal(stats.byRoute['GET /pages/:scene/views/:view/records/:id'], 5)
   sim.resetStats()
-  t.same(sim.stats(), { requests: 0, byRoute: {}, rateLimited: 0, maxInAnyWindow: 0, puts: [], legs: [] })
+  t.same(sim.stats(), { requests: 0, byRoute: {}, rateLimited: 0, maxInAnyWindow: 0, puts: [], legs: [], arrivals: [] })
   // After the reset time the app may call again.
   await new Promise((r) => setTimeout(r, Math.max(0, reset * 1000 - Date.now()) + 10))
   t.equal((await get(`${VIEW}/rec-1`)).status, 200, 'allowed again after X-RateLimit-Reset')
@@ -253,6 +253,11 @@ t.test('the network leg comes before Knack counts the request; the latency is bo
   t.equal(sim.stats().maxInAnyWindow, 0, 'but is not counted while still on its way to Knack')
   t.equal((await answer).status, 200)
   t.equal(sim.stats().maxInAnyWindow, 1, 'counted once it arrived')
+  const arrivals = sim.stats().arrivals
+  t.equal(arrivals.length, 1, 'one arrival recorded')
+  t.equal(arrivals[0]?.appId, app.credentials.appId)
+  // Counted when the 600 ms leg ended (Date.now() at the request + the leg), not when it was sent.
+  t.ok((arrivals[0]?.at ?? 0) - started >= 595, `counted at the end of the network leg (${(arrivals[0]?.at ?? 0) - started} ms after the request)`)
   t.ok(Date.now() - started >= 595, 'the answer waited for the whole latency')
 })
 
