@@ -24,3 +24,30 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs: 
     await sleep(everyMs)
   }
 }
+
+/** A client's rate where Knack measures it, away from a run's start and end. */
+export interface SteadyShare {
+  /** Knack's limit over the stretch ÷ the stretch's length (1 = exactly at the limit). */
+  share: number
+  /** Requests counted in the stretch (a whole number of windows' worth) and its length. */
+  requests: number
+  seconds: number
+}
+
+/**
+ * The share of Knack's limit a client used in steady state, from the times Knack counted its
+ * requests (sorted, epoch ms). A limit of `rate` per `windowMs` means any `rate·k + 1` arrivals
+ * span at least `k` windows, so the stretch from arrival i to arrival i + rate·k is measured
+ * against exactly k windows — whole windows, so no edge effect from where the stretch starts in
+ * a burst. The first `skipWindows` windows' worth of arrivals (the run's start: the first read,
+ * new connections) are left out. Undefined when fewer than two windows' worth remain.
+ */
+export function steadyShare(arrivals: readonly number[], rate: number, windowMs = 1000, skipWindows = 2): SteadyShare | undefined {
+  const sorted = [...arrivals].sort((a, b) => a - b)
+  const from = rate * skipWindows
+  const windows = Math.floor((sorted.length - 1 - from) / rate)
+  if (windows < 2) return undefined
+  const to = from + rate * windows
+  const ms = (sorted[to] as number) - (sorted[from] as number)
+  return { share: (windows * windowMs) / ms, requests: rate * windows, seconds: ms / 1000 }
+}

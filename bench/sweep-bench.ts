@@ -5,6 +5,7 @@ import { readyActivities } from './records.js'
 import { request } from 'undici'
 import { spawnNode, spawnService } from './proc.js'
 import { startStack } from '../src/sandbox/stack.js'
+import { steadyShare, type SteadyShare } from './stats.js'
 import type { KnackSimulatorOptions } from '../src/sandbox/knack-simulator.js'
 
 export interface SweepScenario {
@@ -31,8 +32,12 @@ export interface SweepSide {
   /** knackRequests ÷ knackRate: the least time Knack's limit allows for this work. */
   boundSeconds: number
   boundRecordsPerSecond: number
-  /** boundSeconds ÷ seconds. */
+  /** boundSeconds ÷ seconds: the whole sweep, its fixed start and end included. */
   fractionOfBound: number
+  /** The share of Knack's limit in steady state, from when Knack counted each request
+   *  (bench/stats.ts steadyShare: the first two windows left out). Absent where the arrivals
+   *  are not known (the sequential script's child; results from before it existed). */
+  steady?: SteadyShare
   rateLimited: number
   maxInAnyWindow: number
   esbReceived: number
@@ -40,9 +45,11 @@ export interface SweepSide {
   complete: boolean
 }
 
-function side(s: SweepScenario, ms: number, sim: { requests: number; rateLimited: number; maxInAnyWindow: number }, esbReceived: number, markedSent: number): SweepSide {
+function side(s: SweepScenario, ms: number, sim: { requests: number; rateLimited: number; maxInAnyWindow: number; arrivals?: Array<{ at: number }> }, esbReceived: number, markedSent: number): SweepSide {
   const seconds = ms / 1000
   const boundSeconds = sim.requests / s.knackRate
+  // One app per sweep's simulator, so every arrival is this sweep's.
+  const steady = sim.arrivals ? steadyShare(sim.arrivals.map((a) => a.at), s.knackRate) : undefined
   return {
     records: s.n,
     seconds,
@@ -55,7 +62,8 @@ function side(s: SweepScenario, ms: number, sim: { requests: number; rateLimited
     maxInAnyWindow: sim.maxInAnyWindow,
     esbReceived,
     markedSent,
-    complete: esbReceived === s.n && markedSent === s.n
+    complete: esbReceived === s.n && markedSent === s.n,
+    ...(steady ? { steady } : {})
   }
 }
 
