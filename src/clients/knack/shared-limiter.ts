@@ -16,8 +16,7 @@
 //
 // A request written late after its grant (a busy event loop, a request queued in the HTTP
 // client) is held from its write instead: the transport tells the permit when the request was
-// written (Permit.sent, from send-tap.ts), and a write later than the grant's hold covers (the
-// margin after we asked for the grant, or the grant's own round trip when that was longer) holds
+// written (Permit.sent, from send-tap.ts), and a write more than `marginMs` after the grant holds
 // the slot for the window + spread + margin from the store's now, which is no earlier than the
 // write (a second small statement, sent without waiting).
 //
