@@ -18,8 +18,7 @@ export interface RateSlots {
   take(appId: string, rate: number, holdMs: number): Promise<SlotAnswer>
   /** Hold a granted slot `ms` longer than it was granted for (its answer came back late). */
   extend(appId: string, slot: number, ms: number): Promise<void>
-  /** Hold a slot until at least `ms` after the store's now (its request was written late, is
-   *  still in flight, or was answered). */
+  /** Hold a slot until at least `ms` after the store's now (its request was answered). */
   holdFromNow(appId: string, slot: number, ms: number): Promise<void>
   /** Hold every slot of the app for at least `ms` from the store's now (after a 429). */
   pause(appId: string, ms: number): Promise<void>

@@ -14,23 +14,16 @@
 // statement, sent without waiting: it lands long before the slot's hold ends) and the request
 // goes at once. Dropping such grants instead halved the speed on a loaded machine.
 //
-// A request written late after its grant (a busy event loop, a request queued in the HTTP
-// client) is held from its write instead: the transport tells the permit when the request was
-// written (Permit.sent, from send-tap.ts), and a write more than `marginMs` after the grant holds
-// the slot for the window + spread + margin from the store's now, which is no earlier than the
-// write (a second small statement, sent without waiting).
-//
-// A request whose write does not bound its arrival — written on a new connection, whose far end
-// may still be setting it up (sent(null)), or never reported — is held until one window
-// (+ margin) after its answer instead: it reached Knack before its answer. That was the case that
-// put 11 requests into one second in the two-replica test (a sweep's first request, a list GET
-// on a new connection), when every request was held that way. Holding every request from its
-// answer costs a slot once per latency + window: 94 % of the bound at 50 ms, 76 % at 300 ms.
-// Counting from the write, as the in-process limiter does, costs only the spread per window.
-//
-// Until its write is known a request is in flight and may still reach Knack at any time, so its
-// slot is held on, a hold at a time, while the grant's own hold runs out (a store write every
-// half hold: none for a request written and answered in time).
+// What no grant-side measure sees is a request written late after its grant: in the two-replica
+// test the first request of each sweep (a list GET, at the start of a busy sweep) reached the
+// simulator more than the 25 ms of slack late and shared a window with its slot's next holder
+// (11 in one second, a 429), while every later window held 10. So the answer also holds the
+// slot until one window (+ margin) after it — the request reached Knack before its answer — in a
+// second small statement sent without waiting (it lands long before the grant's hold ends,
+// unless Knack took longer than a window to answer). The cost: a slot serves once per
+// max(hold, latency + window), as the in-process limiter did before it counted from the write.
+// Once the transport tells the limiter when a request is written, counting from that moment
+// (plus the spread) can replace this.
 //
 // Within a process, waiters are served in FIFO order by one loop that takes one slot per round
 // trip and sleeps, while every slot is busy, until the store says the earliest frees.
@@ -62,10 +55,6 @@ interface Waiter {
 const ERROR_BACKOFF_MS = [100, 200, 400, 800, 1600] as const
 /** Never sleep longer than this on one answer: a pause longer than that is slept in steps. */
 const MAX_SLEEP_MS = 60_000
-/** Hold a slot on for an unanswered request this long at most: far past any attempt's timeout,
- *  so only a permit its caller never released (a bug) stops being held, instead of keeping a
- *  slot for the life of the process. */
-const MAX_HOLD_ON_MS = 5 * 60_000
 
 export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLimiter {
   const rate = Math.floor(opts.rate)
@@ -83,8 +72,6 @@ export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLim
   /** Local copy of a pause, so this process does not ask the store while it knows the answer. */
   let pausedUntil = 0
   let errors = 0
-  /** Stops the hold-on timer of each permit still in flight (close() calls them). */
-  const holding = new Set<() => void>()
 
   function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -106,7 +93,6 @@ export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLim
         }
         let answer
         const askedAt = performance.now()
-        const askedAtEpoch = Date.now()
         try {
           answer = await slots.take(appId, rate, holdMs)
           errors = 0
@@ -123,9 +109,7 @@ export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLim
           }
           const waiter = waiters.shift()
           // Only close() empties the queue, and it was checked above: a granted slot always has a taker.
-          // The store stamped the grant after we asked, and the extension above adds what the
-          // answer took beyond the margin: the hold covers a write until this moment.
-          if (waiter) waiter.resolve(permit(answer.slot, Date.now() - waiter.since, askedAtEpoch + Math.max(marginMs, ageMs)))
+          if (waiter) waiter.resolve(permit(answer.slot, Date.now() - waiter.since))
           continue
         }
         // 1 ms at least: a slot free but locked by another taker is free again within a statement.
@@ -138,55 +122,15 @@ export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLim
     }
   }
 
-  /** `coveredUntil`: epoch ms; a request written by then is covered by the grant's hold. */
-  function permit(slot: number, waitedMs: number, coveredUntil: number): Permit {
-    const report = (err: unknown) => opts.onError?.(err)
+  function permit(slot: number, waitedMs: number): Permit {
     let released = false
-    /** The write bounds the arrival: the grant's hold, or the one from the write, covers it. */
-    let writeKnown = false
-    let keeper: NodeJS.Timeout | undefined
-    // In flight with no known write: hold the slot on before the current hold runs out.
-    const holdOnUntil = Date.now() + MAX_HOLD_ON_MS
-    const holdOn = (): void => {
-      if (Date.now() > holdOnUntil) return stopHolding()
-      slots.holdFromNow(appId, slot, holdMs).catch(report)
-      keeper = setTimeout(holdOn, holdMs / 2)
-      keeper.unref()
-      holding.add(stopHolding)
-    }
-    const stopHolding = (): void => {
-      if (keeper !== undefined) clearTimeout(keeper)
-      keeper = undefined
-      holding.delete(stopHolding)
-    }
-    keeper = setTimeout(holdOn, holdMs / 2)
-    // The request's own I/O keeps the process alive; this timer must not.
-    keeper.unref()
-    holding.add(stopHolding)
     return {
       waitedMs,
-      sent(atMs) {
-        if (released) return
-        if (atMs === null) {
-          // A new connection: this write does not bound the arrival (nor does an earlier one, when
-          // the HTTP client retries on a new connection). Held on, then from the answer.
-          writeKnown = false
-          stopHolding()
-          holdOn()
-          return
-        }
-        writeKnown = true
-        stopHolding()
-        // Written later than the grant's hold allows for: hold from the store's now, which is
-        // after the write.
-        if ((atMs ?? Date.now()) > coveredUntil) slots.holdFromNow(appId, slot, holdMs).catch(report)
-      },
       release() {
         // The answer never frees a slot early: at most it holds it longer.
         if (released) return
         released = true
-        stopHolding()
-        if (!writeKnown) slots.holdFromNow(appId, slot, answerHoldMs).catch(report)
+        slots.holdFromNow(appId, slot, answerHoldMs).catch((err: unknown) => opts.onError?.(err))
       }
     }
   }
@@ -212,7 +156,6 @@ export function createSharedRateLimiter(opts: SharedRateLimiterOptions): RateLim
       closed = true
       if (timer !== undefined) clearTimeout(timer)
       wake?.()
-      for (const stop of [...holding]) stop()
       const err = new Error('rate limiter closed')
       for (const w of waiters.splice(0)) w.reject(err)
     }
