@@ -49,4 +49,4 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The V8 flags of bin/knack311.js's first line (why there); test/deploy/node-flags.test.ts checks they match.
-CMD ["node", "--max-semi-space-size=2", "--max-old-space-size=256", "bin/knack311.js", "serve"]
+CMD ["node", "--max-semi-space-size=2", "--max-old-space-size=256", "--no-allocation-site-pretenuring", "bin/knack311.js", "serve"]

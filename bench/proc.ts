@@ -81,7 +81,7 @@ export function productionNodeFlags(): string[] {
   const override = process.env.BENCH_NODE_FLAGS
   if (override !== undefined) return override.split(' ').filter((f) => f !== '')
   const first = readFileSync(`${ROOT}bin/knack311.js`, 'utf8').split('\n')[0] ?? ''
-  const m = /^#!\/usr\/bin\/env -S node((?: --[\w-]+=\S+)*)$/.exec(first)
+  const m = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)$/.exec(first)
   if (m === null) throw new Error(`bin/knack311.js's first line is not a node shebang the bench understands: ${first}`)
   return (m[1] ?? '').trim().split(' ').filter((f) => f !== '')
 }

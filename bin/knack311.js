@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=256
+#!/usr/bin/env -S node --max-semi-space-size=2 --max-old-space-size=256 --no-allocation-site-pretenuring
 // The V8 flags above bound the footprint (issue 10: peak RSS ≤ 150 MB): by default V8 lets 16 MiB
 // semi-spaces and a heap sized for 4 GiB fill with garbage between full GCs (210–226 MB peaks);
 // 2 MiB semi-spaces and a 256 MiB old space make it collect sooner, at little throughput cost.
