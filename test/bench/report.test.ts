@@ -3,7 +3,7 @@
 // sweep's share is shown beside it for information, and older results without a steady figure are
 // still judged on the whole sweep.
 import t from 'tap'
-import { rows, TARGETS, type BenchResults } from '../../bench/report.js'
+import { renderMarkdown, rows, TARGETS, type BenchResults } from '../../bench/report.js'
 import type { SweepScenario, SweepSide } from '../../bench/sweep-bench.js'
 
 function side(fractionOfBound: number, steadyShare?: number): SweepSide {
@@ -64,4 +64,13 @@ t.test('results from before the steady figure are judged on the whole sweep', as
   const judged = found.find((row) => row.measure.includes('share of the Knack-limit bound'))
   t.equal(judged?.figure, '96.0 %')
   t.equal(judged?.met, false, 'missed on the whole sweep')
+})
+
+t.test('the findings are headed by whether any target was missed', async (t) => {
+  const met = renderMarkdown(results(side(0.96, 0.975)))
+  t.match(met, /^## Findings \(every target was met in this run\)$/m)
+  t.notMatch(met, /Where targets were missed/)
+  const missed = renderMarkdown(results(side(0.98, 0.96)))
+  t.match(missed, /^## Where targets were missed, and why$/m)
+  t.notMatch(missed, /every target was met/)
 })
