@@ -74,16 +74,21 @@ export interface ServiceChild extends Child {
   url: string
 }
 
-/** The V8 flags production starts the service with: those on bin/knack311.js's first line
- *  (`npm start` and the Dockerfile repeat them; test/deploy/node-flags.test.ts keeps them equal). */
-export function productionNodeFlags(): string[] {
-  // BENCH_NODE_FLAGS (space-separated, may be empty) replaces them, to measure what they cost.
-  const override = process.env.BENCH_NODE_FLAGS
-  if (override !== undefined) return override.split(' ').filter((f) => f !== '')
+/** The V8 flags on bin/knack311.js's first line (`#!/usr/bin/env -S node --flag[=value] …`):
+ *  `npm start` and the Dockerfile repeat them; test/deploy/node-flags.test.ts keeps them equal. */
+export function binNodeFlags(): string[] {
   const first = readFileSync(`${ROOT}bin/knack311.js`, 'utf8').split('\n')[0] ?? ''
   const m = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)*)$/.exec(first)
   if (m === null) throw new Error(`bin/knack311.js's first line is not a node shebang the bench understands: ${first}`)
   return (m[1] ?? '').trim().split(' ').filter((f) => f !== '')
+}
+
+/** The V8 flags production starts the service with (binNodeFlags). */
+export function productionNodeFlags(): string[] {
+  // BENCH_NODE_FLAGS (space-separated, may be empty) replaces them, to measure what they cost.
+  const override = process.env.BENCH_NODE_FLAGS
+  if (override !== undefined) return override.split(' ').filter((f) => f !== '')
+  return binNodeFlags()
 }
 
 /** Which CLI the service children run: the compiled one (build.ts) or src/cli.ts through tsx. */

@@ -1,7 +1,7 @@
 // The bench report's judgement of the sweep at Knack latencies (bench/report.ts rows): issue 10's
 // ≥ 97 % target is held against the steady-state share where the results have it, the whole
 // sweep's share is shown beside it for information, and older results without a steady figure are
-// still judged on the whole sweep.
+// still judged on the whole sweep. And the findings' heading says whether any target was missed.
 import t from 'tap'
 import { renderMarkdown, rows, TARGETS, type BenchResults } from '../../bench/report.js'
 import type { SweepScenario, SweepSide } from '../../bench/sweep-bench.js'

@@ -4,13 +4,14 @@
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import t from 'tap'
+import { binNodeFlags } from '../../bench/proc.js'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 const BIN = `${ROOT}bin/knack311.js`
 const MiB = 2 ** 20
 
 const shebang = readFileSync(BIN, 'utf8').split('\n')[0] ?? ''
-const flags = /^#!\/usr\/bin\/env -S node((?: --[\w-]+(?:=\S+)?)+)$/.exec(shebang)?.[1]?.trim().split(' ') ?? []
+const flags = binNodeFlags()
 
 t.test('the bin\'s first line sets the semi-space and old-space bounds', async (t) => {
   t.ok(flags.includes('--max-semi-space-size=2'), shebang)
